@@ -1,0 +1,303 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/canhgac/canhgac/ecs"
+)
+
+// Options configure a Pipeline.
+type Options struct {
+	// Region is set as observer.geo.name on every event (dc1, dc2).
+	Region string
+	// Sensor is set as observer.name on events that carry none.
+	Sensor string
+	// QueueBatches bounds the batches waiting between Submit and the
+	// detection stage; Submit blocks when it is full. Default 256.
+	QueueBatches int
+	// MaxWriteEvents is the largest number of events in one store write.
+	// Default 4096.
+	MaxWriteEvents int
+	// MaxWriteDelay is the longest time an event waits for its write to
+	// fill up. Default 250 ms.
+	MaxWriteDelay time.Duration
+	// RetryDelay is the first wait after a failed store write; it doubles
+	// up to 30 s. Default 500 ms.
+	RetryDelay time.Duration
+	// Now returns the ingest time; default time.Now.
+	Now func() time.Time
+	// Metrics receives counters; nil disables them.
+	Metrics *Metrics
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Pipeline runs normalize → detect → store for batches from any number of
+// sources. Submit may be called from many goroutines; Run runs once.
+type Pipeline struct {
+	opts     Options
+	store    Store
+	detector Detector
+	in       chan *Batch
+	log      *slog.Logger
+
+	// inMu guards closed; Submit holds it shared while it sends, so Close
+	// never closes the channel under a sender.
+	inMu   sync.RWMutex
+	closed bool
+
+	gapsMu  sync.Mutex
+	lastSeq map[string]uint64
+}
+
+// New returns a pipeline that writes to store and detects with detector
+// (nil for no detection).
+func New(store Store, detector Detector, opts Options) *Pipeline {
+	if opts.QueueBatches <= 0 {
+		opts.QueueBatches = 256
+	}
+	if opts.MaxWriteEvents <= 0 {
+		opts.MaxWriteEvents = 4096
+	}
+	if opts.MaxWriteDelay <= 0 {
+		opts.MaxWriteDelay = 250 * time.Millisecond
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = 500 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Pipeline{
+		opts:     opts,
+		store:    store,
+		detector: detector,
+		in:       make(chan *Batch, opts.QueueBatches),
+		log:      log,
+		lastSeq:  make(map[string]uint64),
+	}
+}
+
+// ErrClosed is returned by Submit after Close.
+var ErrClosed = errors.New("pipeline closed")
+
+// Submit queues a batch. It blocks while the queue is full (backpressure)
+// and returns ctx.Err() if ctx ends first; the batch is then not queued and
+// its Commit is never called.
+func (p *Pipeline) Submit(ctx context.Context, b *Batch) error {
+	p.inMu.RLock()
+	defer p.inMu.RUnlock()
+	if p.closed {
+		return ErrClosed
+	}
+	select {
+	case p.in <- b:
+		if m := p.opts.Metrics; m != nil {
+			m.eventsIn.WithLabelValues(b.SourceID).Add(float64(len(b.Events)))
+			m.queueDepth.Set(float64(len(p.in)))
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close tells the pipeline that no more batches will come. Run then drains
+// the queue, writes and commits everything, and returns.
+// It waits for Submit calls in progress to return.
+func (p *Pipeline) Close() {
+	p.inMu.Lock()
+	defer p.inMu.Unlock()
+	if !p.closed {
+		p.closed = true
+		close(p.in)
+	}
+}
+
+// Run processes batches until Close has been called and the queue is
+// drained, or until ctx ends. When ctx ends first, batches not yet written
+// are not committed, so their sources read them again after a restart.
+func (p *Pipeline) Run(ctx context.Context) error {
+	writes := make(chan *pendingWrite, 1)
+	var storeErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		storeErr = p.storeLoop(ctx, writes)
+	}()
+	err := p.detectLoop(ctx, writes)
+	close(writes)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	return storeErr
+}
+
+// pendingWrite is one store write and the commits it releases.
+type pendingWrite struct {
+	write   Write
+	commits []func()
+	sources map[string]int // events per source, for metrics
+}
+
+func (p *Pipeline) detectLoop(ctx context.Context, writes chan<- *pendingWrite) error {
+	timer := time.NewTimer(p.opts.MaxWriteDelay)
+	defer timer.Stop()
+	var cur *pendingWrite
+	send := func() error {
+		if cur == nil {
+			return nil
+		}
+		select {
+		case writes <- cur:
+			cur = nil
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for {
+		select {
+		case b, ok := <-p.in:
+			if !ok {
+				return send()
+			}
+			if m := p.opts.Metrics; m != nil {
+				m.queueDepth.Set(float64(len(p.in)))
+			}
+			if cur == nil {
+				cur = &pendingWrite{sources: make(map[string]int)}
+				timer.Reset(p.opts.MaxWriteDelay)
+			}
+			p.process(cur, b)
+			if len(cur.write.Events) >= p.opts.MaxWriteEvents {
+				if err := send(); err != nil {
+					return err
+				}
+			}
+		case <-timer.C:
+			if err := send(); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// process normalizes and detects one batch into the current write.
+func (p *Pipeline) process(w *pendingWrite, b *Batch) {
+	ingested := p.opts.Now().UTC().Format(ecs.TimeFormat)
+	for _, ev := range b.Events {
+		p.normalize(ev, ingested)
+		p.countGap(b.SourceID, ev)
+		w.write.Events = append(w.write.Events, ev)
+		if p.detector != nil {
+			p.detector.Detect(ev, func(d Detection) {
+				w.write.Detections = append(w.write.Detections, d)
+			})
+		}
+	}
+	w.write.DeadLetters = append(w.write.DeadLetters, b.DeadLetters...)
+	w.sources[b.SourceID] += len(b.Events)
+	if m := p.opts.Metrics; m != nil && len(b.DeadLetters) > 0 {
+		m.deadLetters.WithLabelValues(b.SourceID).Add(float64(len(b.DeadLetters)))
+	}
+	if b.Commit != nil {
+		w.commits = append(w.commits, b.Commit)
+	}
+}
+
+// normalize stamps the observer and ingest time. Sensors in the other
+// region set their own observer fields, which are kept.
+func (p *Pipeline) normalize(ev *ecs.Event, ingested string) {
+	if ev.Fields == nil {
+		ev.Fields = ecs.Fields{}
+	}
+	if _, ok := ev.Fields["observer.geo.name"]; !ok && p.opts.Region != "" {
+		ev.Fields["observer.geo.name"] = p.opts.Region
+	}
+	if _, ok := ev.Fields["observer.name"]; !ok && p.opts.Sensor != "" {
+		ev.Fields["observer.name"] = p.opts.Sensor
+	}
+	ev.Fields["event.ingested"] = ingested
+}
+
+// countGap records missing sequence numbers per source. A source that
+// restarts from an earlier checkpoint sends lower numbers again; those are
+// replays, not gaps.
+func (p *Pipeline) countGap(source string, ev *ecs.Event) {
+	if ev.Seq == 0 {
+		return
+	}
+	p.gapsMu.Lock()
+	last, seen := p.lastSeq[source]
+	if ev.Seq > last {
+		p.lastSeq[source] = ev.Seq
+	}
+	p.gapsMu.Unlock()
+	if seen && ev.Seq > last+1 && p.opts.Metrics != nil {
+		p.opts.Metrics.gaps.WithLabelValues(source).Add(float64(ev.Seq - last - 1))
+	}
+}
+
+func (p *Pipeline) storeLoop(ctx context.Context, writes <-chan *pendingWrite) error {
+	for w := range writes {
+		if err := p.writeWithRetry(ctx, w); err != nil {
+			// Drain so the detection loop is not blocked on a full channel.
+			for range writes {
+			}
+			return err
+		}
+		for _, commit := range w.commits {
+			commit()
+		}
+		if m := p.opts.Metrics; m != nil {
+			for source, n := range w.sources {
+				m.eventsOut.WithLabelValues(source).Add(float64(n))
+			}
+			m.detections.Add(float64(len(w.write.Detections)))
+		}
+	}
+	return nil
+}
+
+// writeWithRetry retries a failed write with exponential backoff until it
+// succeeds or ctx ends, because dropping the write would lose events.
+func (p *Pipeline) writeWithRetry(ctx context.Context, w *pendingWrite) error {
+	delay := p.opts.RetryDelay
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		err := p.store.WriteBatch(ctx, &w.write)
+		if m := p.opts.Metrics; m != nil {
+			m.storeLatency.Observe(time.Since(start).Seconds())
+		}
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if m := p.opts.Metrics; m != nil {
+			m.storeErrors.Inc()
+		}
+		p.log.Error("store write failed; retrying", "err", err, "attempt", attempt,
+			"events", len(w.write.Events), "retry_in", delay)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}

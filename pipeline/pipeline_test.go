@@ -1,0 +1,208 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/canhgac/canhgac/ecs"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// memoryStore keeps writes in memory and can be told to fail or block, to
+// exercise the pipeline's retry and backpressure paths.
+type memoryStore struct {
+	mu       sync.Mutex
+	events   map[string]*ecs.Event
+	dead     []DeadLetter
+	detected []Detection
+	writes   int
+	failNext int
+	gate     chan struct{} // when set, each write waits for a receive
+}
+
+func newMemoryStore() *memoryStore { return &memoryStore{events: map[string]*ecs.Event{}} }
+
+func (s *memoryStore) WriteBatch(ctx context.Context, w *Write) error {
+	if s.gate != nil {
+		select {
+		case <-s.gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failNext > 0 {
+		s.failNext--
+		return errors.New("disk full")
+	}
+	s.writes++
+	for _, ev := range w.Events {
+		s.events[ev.ID] = ev
+	}
+	s.dead = append(s.dead, w.DeadLetters...)
+	s.detected = append(s.detected, w.Detections...)
+	return nil
+}
+
+type detectAction struct{}
+
+func (detectAction) Detect(ev *ecs.Event, emit func(Detection)) {
+	if ev.Fields["event.action"] == "ssh_login" {
+		emit(Detection{RuleID: "r1", GroupKey: "r1", EventIDs: []string{ev.ID}, Time: ev.Timestamp})
+	}
+}
+
+func makeBatch(source string, from, n int, commits *[]string, mu *sync.Mutex) *Batch {
+	b := &Batch{SourceID: source}
+	for i := from; i < from+n; i++ {
+		b.Events = append(b.Events, &ecs.Event{
+			ID:       ecs.PositionID(source, uint64(i)),
+			SourceID: source,
+			Seq:      uint64(i + 1),
+			Fields:   ecs.Fields{"event.action": "ssh_login"},
+		})
+	}
+	label := fmt.Sprintf("%s:%d", source, from)
+	b.Commit = func() {
+		mu.Lock()
+		*commits = append(*commits, label)
+		mu.Unlock()
+	}
+	return b
+}
+
+func TestPipelineWritesThenCommitsInOrder(t *testing.T) {
+	store := newMemoryStore()
+	reg := prometheus.NewRegistry()
+	p := New(store, detectAction{}, Options{Region: "dc1", Sensor: "s1", MaxWriteEvents: 10, Metrics: NewMetrics(reg)})
+	var commits []string
+	var mu sync.Mutex
+	done := make(chan error)
+	go func() { done <- p.Run(context.Background()) }()
+	for i := 0; i < 5; i++ {
+		if err := p.Submit(context.Background(), makeBatch("f", i*4, 4, &commits, &mu)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(store.events) != 20 {
+		t.Errorf("stored %d events, want 20", len(store.events))
+	}
+	if len(store.detected) != 20 {
+		t.Errorf("stored %d detections, want 20", len(store.detected))
+	}
+	want := []string{"f:0", "f:4", "f:8", "f:12", "f:16"}
+	if fmt.Sprint(commits) != fmt.Sprint(want) {
+		t.Errorf("commits %v, want %v", commits, want)
+	}
+	for _, ev := range store.events {
+		if ev.Fields["observer.geo.name"] != "dc1" || ev.Fields["observer.name"] != "s1" {
+			t.Fatalf("event %s lacks observer fields: %v", ev.ID, ev.Fields)
+		}
+	}
+	if got := testutil.ToFloat64(p.opts.Metrics.eventsOut.WithLabelValues("f")); got != 20 {
+		t.Errorf("events stored metric = %v, want 20", got)
+	}
+}
+
+func TestPipelineRetriesFailedWrite(t *testing.T) {
+	store := newMemoryStore()
+	store.failNext = 2
+	p := New(store, nil, Options{RetryDelay: time.Millisecond})
+	var commits []string
+	var mu sync.Mutex
+	done := make(chan error)
+	go func() { done <- p.Run(context.Background()) }()
+	p.Submit(context.Background(), makeBatch("f", 0, 3, &commits, &mu))
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(store.events) != 3 || len(commits) != 1 {
+		t.Errorf("stored %d events and %d commits after retries, want 3 and 1", len(store.events), len(commits))
+	}
+}
+
+func TestPipelineBackpressure(t *testing.T) {
+	store := newMemoryStore()
+	store.gate = make(chan struct{})
+	p := New(store, nil, Options{QueueBatches: 1, MaxWriteEvents: 1})
+	var commits []string
+	var mu sync.Mutex
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go p.Run(ctx)
+	// The store blocks, so after a few batches (one in the write, one
+	// waiting for the store loop, one in the queue) Submit must block.
+	blocked := false
+	for i := 0; i < 10; i++ {
+		sctx, scancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		err := p.Submit(sctx, makeBatch("f", i, 1, &commits, &mu))
+		scancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			blocked = true
+			break
+		}
+	}
+	if !blocked {
+		t.Fatal("Submit never blocked while the store was stuck")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(commits) != 0 {
+		t.Errorf("commits %v ran before any write completed", commits)
+	}
+}
+
+func TestPipelineCancelSkipsCommit(t *testing.T) {
+	store := newMemoryStore()
+	store.gate = make(chan struct{})
+	p := New(store, nil, Options{})
+	var commits []string
+	var mu sync.Mutex
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	p.Submit(ctx, makeBatch("f", 0, 2, &commits, &mu))
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Run returned %v, want context.Canceled", err)
+	}
+	if len(commits) != 0 {
+		t.Errorf("uncommitted batch was committed: %v", commits)
+	}
+}
+
+func TestPipelineCountsSequenceGaps(t *testing.T) {
+	store := newMemoryStore()
+	reg := prometheus.NewRegistry()
+	p := New(store, nil, Options{Metrics: NewMetrics(reg)})
+	go p.Run(context.Background())
+	b := &Batch{SourceID: "s"}
+	for _, seq := range []uint64{1, 2, 5, 6, 3} {
+		b.Events = append(b.Events, &ecs.Event{ID: fmt.Sprint(seq), Seq: seq})
+	}
+	p.Submit(context.Background(), b)
+	p.Close()
+	waitFor(t, func() bool { return testutil.ToFloat64(p.opts.Metrics.gaps.WithLabelValues("s")) == 2 })
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 5 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

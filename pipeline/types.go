@@ -1,0 +1,76 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/canhgac/canhgac/ecs"
+)
+
+// Batch is a group of events that one source read in order.
+type Batch struct {
+	// SourceID names the source, for metrics and gap accounting.
+	SourceID string
+	// Events are the parsed events, in source order.
+	Events []*ecs.Event
+	// DeadLetters are inputs of the same range that could not be parsed.
+	DeadLetters []DeadLetter
+	// Commit, when set, is called once the store has durably written the
+	// batch. Commits run in the order the batches were submitted.
+	Commit func()
+}
+
+// DeadLetter is an input that could not be parsed, kept whole with the
+// reason so an analyst can see and replay it.
+type DeadLetter struct {
+	// Time is when the pipeline received the input.
+	Time time.Time
+	// SourceID and Offset locate the input (Offset is -1 when the source
+	// has no positions).
+	SourceID string
+	Offset   int64
+	// Raw is the input exactly as read.
+	Raw []byte
+	// Reason says why parsing failed.
+	Reason string
+}
+
+// Detection is one rule match on its way to the store, which folds
+// detections with the same GroupKey into one open alert.
+type Detection struct {
+	RuleID   string
+	RuleName string
+	Level    string
+	Tags     []string
+	// Time is the event time of the match.
+	Time time.Time
+	// GroupKey identifies "the same thing happening again".
+	GroupKey string
+	// EventIDs are the ids of the matching events.
+	EventIDs []string
+	// Fields are the key fields of the matching event.
+	Fields ecs.Fields
+	// Region is observer.geo.name of the matching event.
+	Region string
+}
+
+// Write is what the pipeline hands the store in one call.
+type Write struct {
+	Events      []*ecs.Event
+	DeadLetters []DeadLetter
+	Detections  []Detection
+}
+
+// Store is the destination of the pipeline. WriteBatch must be atomic and
+// durable when it returns nil, and idempotent by event id: writing the same
+// events again stores nothing twice.
+type Store interface {
+	WriteBatch(ctx context.Context, w *Write) error
+}
+
+// Detector runs the detection rules. It is called from one goroutine only.
+type Detector interface {
+	// Detect matches one event and calls emit for each detection, which
+	// may concern earlier events too (correlation rules).
+	Detect(ev *ecs.Event, emit func(Detection))
+}
