@@ -1,0 +1,217 @@
+package logsensor
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// FingerprintBytes is how many bytes from the start of a file the
+// fingerprint covers. A file shorter than that is fingerprinted over its
+// whole length, and the fingerprint grows with the file up to this limit.
+const FingerprintBytes = 1024
+
+// Checkpoint is a position in one file source: the point after a delivered
+// line. Committing it means every line before Offset is stored.
+type Checkpoint struct {
+	// SourceID names the source; Path is the file path that was followed.
+	SourceID string `json:"source_id"`
+	Path     string `json:"path"`
+	// Dev and Inode identify the file that Offset refers to, which after a
+	// rotation by rename is no longer the file at Path.
+	Dev   uint64 `json:"dev"`
+	Inode uint64 `json:"inode"`
+	// Offset is the byte offset of the next line to read.
+	Offset int64 `json:"offset"`
+	// FingerprintLen is how many leading bytes of the file Fingerprint
+	// covers (at most FingerprintBytes); Fingerprint is their SHA-256, hex.
+	// Together they recognise a reused inode and a truncated file that
+	// grew back past Offset.
+	FingerprintLen int    `json:"fingerprint_len"`
+	Fingerprint    string `json:"fingerprint"`
+	// NextSeq is the sequence number of the line at Offset; the first line
+	// of a source has sequence number 1.
+	NextSeq uint64 `json:"next_seq"`
+}
+
+// ListenerCheckpoint is the persisted sequence state of one syslog listener.
+type ListenerCheckpoint struct {
+	ListenerID string `json:"listener_id"`
+	// NextSeq is the first sequence number never handed to a consumer. It is
+	// written before a batch is delivered, so numbers are never reused.
+	NextSeq uint64 `json:"next_seq"`
+	// Committed is the highest sequence number the consumer committed.
+	Committed uint64 `json:"committed"`
+}
+
+// CheckpointStore keeps checkpoints as small JSON files in one directory,
+// one file per source. Every write goes to a temporary file that is synced
+// and then renamed over the old checkpoint, so a crash leaves either the old
+// or the new checkpoint, never a mix. It is safe for concurrent use.
+type CheckpointStore struct {
+	dir string
+	mu  sync.Mutex
+	// lastSaved avoids rewriting an unchanged checkpoint.
+	lastSaved map[string][]byte
+}
+
+const tempSuffix = ".tmp"
+
+// OpenCheckpointStore opens (and creates) the checkpoint directory dir,
+// usually <data dir>/checkpoints/logsensor. Temporary files left by a crash
+// during a write are removed, since the checkpoint they would have replaced
+// is still intact.
+func OpenCheckpointStore(dir string) (*CheckpointStore, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, newError(err, "logsensor.checkpoint.dir", dir, err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, newError(err, "logsensor.checkpoint.dir", dir, err)
+	}
+	for _, e := range entries {
+		if strings.Contains(e.Name(), tempSuffix) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return nil, fmt.Errorf("remove stale checkpoint temp file %s: %w", e.Name(), err)
+			}
+		}
+	}
+	return &CheckpointStore{dir: dir, lastSaved: make(map[string][]byte)}, nil
+}
+
+// Dir returns the checkpoint directory.
+func (s *CheckpointStore) Dir() string { return s.dir }
+
+// fileName derives a file name from a source id, which may contain any
+// character (paths, addresses).
+func fileName(kind, id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return kind + "-" + hex.EncodeToString(sum[:12]) + ".json"
+}
+
+// LoadFile returns the committed checkpoint of a file source. It returns
+// false when the source has none yet.
+func (s *CheckpointStore) LoadFile(sourceID string) (Checkpoint, bool, error) {
+	var cp Checkpoint
+	ok, err := s.load(fileName("file", sourceID), sourceID, &cp)
+	if ok && cp.SourceID != sourceID {
+		return Checkpoint{}, false, s.corrupt(fileName("file", sourceID), sourceID,
+			fmt.Errorf("it belongs to source %q", cp.SourceID))
+	}
+	return cp, ok, err
+}
+
+// SaveFile stores cp as the committed checkpoint of cp.SourceID.
+func (s *CheckpointStore) SaveFile(cp Checkpoint) error {
+	return s.save(fileName("file", cp.SourceID), cp)
+}
+
+// LoadListener returns the sequence state of a syslog listener. It returns
+// false when the listener has none yet.
+func (s *CheckpointStore) LoadListener(listenerID string) (ListenerCheckpoint, bool, error) {
+	var cp ListenerCheckpoint
+	ok, err := s.load(fileName("listener", listenerID), listenerID, &cp)
+	if ok && cp.ListenerID != listenerID {
+		return ListenerCheckpoint{}, false, s.corrupt(fileName("listener", listenerID), listenerID,
+			fmt.Errorf("it belongs to listener %q", cp.ListenerID))
+	}
+	return cp, ok, err
+}
+
+// SaveListener stores the sequence state of cp.ListenerID.
+func (s *CheckpointStore) SaveListener(cp ListenerCheckpoint) error {
+	return s.save(fileName("listener", cp.ListenerID), cp)
+}
+
+func (s *CheckpointStore) corrupt(name, id string, err error) error {
+	path := filepath.Join(s.dir, name)
+	return newError(err, "logsensor.checkpoint.corrupt", path, err, id)
+}
+
+func (s *CheckpointStore) load(name, id string, v any) (bool, error) {
+	path := filepath.Join(s.dir, name)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return false, s.corrupt(name, id, err)
+	}
+	s.mu.Lock()
+	s.lastSaved[name] = data
+	s.mu.Unlock()
+	return true, nil
+}
+
+func (s *CheckpointStore) save(name string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode checkpoint %s: %w", name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if bytes.Equal(s.lastSaved[name], data) {
+		return nil
+	}
+	if err := writeFileAtomic(s.dir, name, data); err != nil {
+		return err
+	}
+	s.lastSaved[name] = data
+	return nil
+}
+
+// writeFileAtomic replaces dir/name with data: temp file, fsync, rename,
+// fsync of the directory so the rename itself survives a power loss.
+func writeFileAtomic(dir, name string, data []byte) error {
+	tmp, err := os.CreateTemp(dir, name+tempSuffix+"*")
+	if err != nil {
+		return fmt.Errorf("create checkpoint temp file in %s: %w", dir, err)
+	}
+	tmpName := tmp.Name()
+	fail := func(err error) error {
+		tmp.Close()
+		os.Remove(tmpName)
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fail(fmt.Errorf("write %s: %w", tmpName, err))
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(fmt.Errorf("sync %s: %w", tmpName, err))
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmpName)
+		return fmt.Errorf("close %s: %w", tmpName, err)
+	}
+	final := filepath.Join(dir, name)
+	if err := os.Rename(tmpName, final); err != nil {
+		os.Remove(tmpName)
+		return fmt.Errorf("rename %s to %s: %w", tmpName, final, err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open checkpoint directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync checkpoint directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// fingerprint hashes the first n bytes of data.
+func fingerprint(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
