@@ -1,0 +1,144 @@
+package packet
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+	"golang.org/x/sys/unix"
+)
+
+// liveSnapLen is the capture length of a live capture: enough for the
+// 64 KiB packets that GRO and loopback deliver.
+const liveSnapLen = 1 << 16
+
+// liveSweep is how often a live capture expires idle flows by the wall
+// clock, so records of a quiet interface do not wait for the next packet.
+const liveSweep = 5 * time.Second
+
+// Capture reads packets from a network interface with an AF_PACKET socket
+// (Linux only, no libpcap) until ctx is done, then writes the open flows
+// and returns. The source id is "iface:NAME".
+//
+// Capture needs root or CAP_NET_RAW; without them it returns an *Error for
+// which IsPermission is true, naming the interface. An unknown interface
+// returns the key packet.capture.no_interface.
+//
+// NOTE: pcapgo's handle has no read timeout, so after ctx is done the
+// reading goroutine stays blocked until one more packet arrives on the
+// interface; Capture itself returns at once and that packet is dropped.
+func (s *Sensor) Capture(ctx context.Context, iface string) (Stats, error) {
+	sourceID := "iface:" + iface
+	if s.Emit == nil {
+		return Stats{}, errors.New("packet sensor for " + sourceID + ": Emit is nil")
+	}
+	handle, err := openLive(iface)
+	if err != nil {
+		return Stats{}, err
+	}
+	log := s.logger().With("source", sourceID)
+	log.Info("live capture started", "interface", iface)
+
+	sink := &eventSink{sourceID: sourceID, emit: s.Emit}
+	eng := newEngine(s.Options, sink)
+	var (
+		mu      sync.Mutex // serializes the engine between reader and ticker
+		stopped bool
+		index   uint64
+	)
+	readErr := make(chan error, 1)
+	go func() {
+		defer handle.Close()
+		for {
+			data, ci, err := handle.ZeroCopyReadPacketData()
+			mu.Lock()
+			if stopped {
+				mu.Unlock()
+				return
+			}
+			if err != nil {
+				mu.Unlock()
+				readErr <- err
+				return
+			}
+			index++
+			eng.packet(index, &ci, layers.LinkTypeEthernet, data)
+			failed := sink.err
+			mu.Unlock()
+			if failed != nil {
+				readErr <- failed
+				return
+			}
+		}
+	}()
+
+	tick := time.NewTicker(liveSweep)
+	defer tick.Stop()
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-readErr:
+			runErr = err
+			break loop
+		case now := <-tick.C:
+			mu.Lock()
+			eng.expireIdle(now)
+			mu.Unlock()
+		}
+	}
+	mu.Lock()
+	stopped = true
+	eng.flush()
+	stats := eng.stats
+	if runErr == nil {
+		runErr = sink.err
+	}
+	mu.Unlock()
+	if runErr != nil {
+		log.Error("live capture failed", "interface", iface, "err", runErr, "packets", stats.Packets)
+		return stats, newError("packet.capture.open", runErr, iface)
+	}
+	log.Info("live capture stopped", "interface", iface, "packets", stats.Packets, "flows", stats.Flows,
+		"decode_errors", stats.DecodeErrors)
+	return stats, nil
+}
+
+// liveHandle is the part of pcapgo.EthernetHandle that Capture uses.
+type liveHandle interface {
+	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+	Close()
+}
+
+// openLive opens an AF_PACKET handle. It first opens and closes a probe
+// socket, because pcapgo reports a denied socket as text only and the user
+// must learn that root or CAP_NET_RAW is missing.
+func openLive(iface string) (liveHandle, error) {
+	if _, err := net.InterfaceByName(iface); err != nil {
+		return nil, newError("packet.capture.no_interface", err, iface)
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
+	if err != nil {
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+			return nil, newError("packet.capture.permission", err, iface)
+		}
+		return nil, newError("packet.capture.open", err, iface)
+	}
+	unix.Close(fd)
+	h, err := pcapgo.NewEthernetHandle(iface)
+	if err != nil {
+		return nil, newError("packet.capture.open", err, iface)
+	}
+	if err := h.SetCaptureLength(liveSnapLen); err != nil {
+		h.Close()
+		return nil, newError("packet.capture.open", err, iface)
+	}
+	return h, nil
+}
