@@ -1,0 +1,268 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Role is what a signed-in user may do in the console.
+type Role int
+
+// The console roles. An auditor reads alerts and events; an analyst also
+// acknowledges and closes alerts; an admin may do everything.
+const (
+	RoleAuditor Role = iota + 1
+	RoleAnalyst
+	RoleAdmin
+)
+
+var roleNames = map[Role]string{RoleAuditor: "auditor", RoleAnalyst: "analyst", RoleAdmin: "admin"}
+
+// String returns the role's name as stored in the users file.
+func (r Role) String() string {
+	if name, ok := roleNames[r]; ok {
+		return name
+	}
+	return fmt.Sprintf("Role(%d)", int(r))
+}
+
+// ParseRole returns the role named by s.
+func ParseRole(s string) (Role, error) {
+	for r, name := range roleNames {
+		if name == s {
+			return r, nil
+		}
+	}
+	return 0, fmt.Errorf("invalid role %q: expected admin, analyst or auditor", s)
+}
+
+// MarshalText encodes the role by name.
+func (r Role) MarshalText() ([]byte, error) {
+	if _, ok := roleNames[r]; !ok {
+		return nil, fmt.Errorf("invalid role %d", int(r))
+	}
+	return []byte(r.String()), nil
+}
+
+// UnmarshalText decodes a role name.
+func (r *Role) UnmarshalText(b []byte) error {
+	v, err := ParseRole(string(b))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
+// CanTriage reports whether the role may acknowledge and close alerts.
+func (r Role) CanTriage() bool { return r == RoleAnalyst || r == RoleAdmin }
+
+// User is one console account as stored in the users file.
+type User struct {
+	Name         string    `json:"name"`
+	Role         Role      `json:"role"`
+	PasswordHash string    `json:"password_hash"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// ErrInvalidCredentials is returned for an unknown user or a wrong
+// password; callers do not learn which of the two it was.
+var ErrInvalidCredentials = errors.New("invalid user name or password")
+
+var userNamePattern = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,63}$`)
+
+// MinPasswordLength is the shortest password Add and SetPassword accept.
+const MinPasswordLength = 12
+
+// Users is the set of console accounts, kept in a JSON file with mode 0600.
+// It is safe for concurrent use; every change rewrites the file atomically.
+type Users struct {
+	path  string
+	mu    sync.RWMutex
+	users map[string]User
+	// dummyHash is verified for unknown names so that a sign-in with an
+	// unknown name takes as long as one with a wrong password.
+	dummyHash string
+}
+
+type usersFile struct {
+	Users []User `json:"users"`
+}
+
+// OpenUsers loads the users file at path. A missing file gives an empty
+// set, which EnsureAdmin fills.
+func OpenUsers(path string) (*Users, error) {
+	u := &Users{path: path, users: make(map[string]User)}
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("read users file %s: %w", path, err)
+	default:
+		var f usersFile
+		if err := json.Unmarshal(data, &f); err != nil {
+			return nil, fmt.Errorf("parse users file %s: %w (fix the JSON or move the file away to start over)", path, err)
+		}
+		for _, user := range f.Users {
+			if !userNamePattern.MatchString(user.Name) {
+				return nil, fmt.Errorf("users file %s: invalid user name %q: expected lower-case letters, digits, '.', '_' or '-'", path, user.Name)
+			}
+			if _, dup := u.users[user.Name]; dup {
+				return nil, fmt.Errorf("users file %s: user %q listed twice", path, user.Name)
+			}
+			u.users[user.Name] = user
+		}
+	}
+	dummy, err := HashPassword(RandomPassword())
+	if err != nil {
+		return nil, err
+	}
+	u.dummyHash = dummy
+	return u, nil
+}
+
+// Path returns the users file's path.
+func (u *Users) Path() string { return u.path }
+
+// Len returns the number of accounts.
+func (u *Users) Len() int {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	return len(u.users)
+}
+
+// Get returns the account named name.
+func (u *Users) Get(name string) (User, bool) {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	user, ok := u.users[name]
+	return user, ok
+}
+
+// Verify checks a user name and password and returns the account. It
+// returns ErrInvalidCredentials for an unknown name or a wrong password.
+func (u *Users) Verify(name, password string) (User, error) {
+	u.mu.RLock()
+	user, ok := u.users[name]
+	dummy := u.dummyHash
+	u.mu.RUnlock()
+	if !ok {
+		CheckPassword(dummy, password)
+		return User{}, ErrInvalidCredentials
+	}
+	match, err := CheckPassword(user.PasswordHash, password)
+	if err != nil {
+		return User{}, fmt.Errorf("user %q: %w", name, err)
+	}
+	if !match {
+		return User{}, ErrInvalidCredentials
+	}
+	return user, nil
+}
+
+// Add creates an account and saves the file. It rejects an existing name,
+// an invalid name and a password shorter than MinPasswordLength.
+func (u *Users) Add(name string, role Role, password string) error {
+	if !userNamePattern.MatchString(name) {
+		return fmt.Errorf("invalid user name %q: use 1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter", name)
+	}
+	if _, ok := roleNames[role]; !ok {
+		return fmt.Errorf("invalid role %d for user %q: expected admin, analyst or auditor", int(role), name)
+	}
+	if len(password) < MinPasswordLength {
+		return fmt.Errorf("password for user %q too short: use at least %d characters", name, MinPasswordLength)
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if _, ok := u.users[name]; ok {
+		return fmt.Errorf("user %q already exists", name)
+	}
+	u.users[name] = User{Name: name, Role: role, PasswordHash: hash, CreatedAt: time.Now().UTC()}
+	if err := u.saveLocked(); err != nil {
+		delete(u.users, name)
+		return err
+	}
+	return nil
+}
+
+// saveLocked writes the file through a temporary file and a rename, so a
+// crash leaves either the old or the new file. The caller holds u.mu.
+func (u *Users) saveLocked() error {
+	f := usersFile{Users: make([]User, 0, len(u.users))}
+	for _, user := range u.users {
+		f.Users = append(f.Users, user)
+	}
+	sort.Slice(f.Users, func(i, j int) bool { return f.Users[i].Name < f.Users[j].Name })
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode users: %w", err)
+	}
+	dir := filepath.Dir(u.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".users-*.json")
+	if err != nil {
+		return fmt.Errorf("create temporary users file in %s: %w", dir, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
+	}
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), u.path); err != nil {
+		return fmt.Errorf("replace users file %s: %w", u.path, err)
+	}
+	return nil
+}
+
+// AdminPasswordEnv names the environment variable that sets the first
+// admin password instead of a random one.
+const AdminPasswordEnv = "CANHGAC_ADMIN_PASSWORD"
+
+// EnsureAdmin makes sure the users file at path has at least one account.
+// When it has none, it creates user "admin" with role admin and the
+// password from CANHGAC_ADMIN_PASSWORD, or a random one, and returns that
+// password with created set to true; the caller shows it once. When
+// accounts exist it changes nothing and returns "", false.
+func EnsureAdmin(path string) (password string, created bool, err error) {
+	users, err := OpenUsers(path)
+	if err != nil {
+		return "", false, err
+	}
+	if users.Len() > 0 {
+		return "", false, nil
+	}
+	password = os.Getenv(AdminPasswordEnv)
+	if password == "" {
+		password = RandomPassword()
+	} else if len(password) < MinPasswordLength {
+		return "", false, fmt.Errorf("%s too short: use at least %d characters", AdminPasswordEnv, MinPasswordLength)
+	}
+	if err := users.Add("admin", RoleAdmin, password); err != nil {
+		return "", false, err
+	}
+	return password, true, nil
+}

@@ -1,0 +1,18 @@
+package console
+
+import (
+	"log/slog"
+	"testing"
+)
+
+// testLogger sends server logs to the test log, shown on failure or -v.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
