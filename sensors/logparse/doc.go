@@ -1,0 +1,44 @@
+// Package logparse turns log lines into ECS fields: syslog (RFC 3164 and
+// RFC 5424) with program-specific parsers for sshd, PAM, sudo, su and
+// vsftpd; nginx and Apache access and error logs; Linux auditd; and JSON
+// lines (ECS documents and Windows events in the Winlogbeat, OTRF and
+// evtx_dump shapes).
+//
+// # Streaming
+//
+// A Decoder reads one Line at a time and calls emit for each Record it
+// completes. Most lines give one Record at once; auditd records are held
+// until their event is complete (see Decoder.Pending for checkpoints and
+// Decoder.Flush for end of input). Every non-empty line ends up in exactly
+// one Record: parsed, a raw system.syslog event (format auto, nothing
+// recognised), or a dead letter (Record.Err, a *ParseError whose Reason is a
+// stable code with a catalog message under "logparse.deadletter.<reason>").
+//
+// # Timestamps
+//
+// Timestamps that carry a zone (RFC 5424, ISO 8601 with offset, access logs,
+// auditd epoch seconds) are used as written. Timestamps without a zone (BSD
+// syslog, ISO without offset, Apache and nginx error logs) are in
+// Options.Location, time.Local by default.
+//
+// BSD syslog timestamps ("Mmm dd hh:mm:ss") have no year. The decoder takes
+// the year of the reference time (Options.Reference: the file's modification
+// time for files, the receive time for live input) and subtracts one when the
+// result would lie more than 31 days after the reference. So a line of
+// 31 December read on 2 January belongs to the previous year, and a line a few
+// days after the file's modification time (clock skew) keeps the current one.
+// rsyslog applies the same idea to December lines read in January; the month
+// of slack extends it to any month, which is what a file read long after it
+// was written needs.
+//
+// # Datasets and actions
+//
+// event.dataset is system.auth for sshd, sudo, su, vsftpd and PAM messages,
+// system.syslog for other syslog lines and unrecognised lines, web.access and
+// web.error (service.type apache or nginx) for web servers, auditd.log, and
+// windows.<channel in lower case> for Windows events. JSON ECS documents keep
+// their own dataset. The event.action values of system.auth events are the
+// Action constants of this package; an authentication failure is an event
+// with event.category containing "authentication" and event.outcome
+// "failure".
+package logparse

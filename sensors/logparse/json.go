@@ -1,0 +1,249 @@
+package logparse
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/canhgac/canhgac/ecs"
+)
+
+// parseJSON parses one JSON line. Recognised shapes, in order:
+//
+//   - evtx_dump output {"Event":{"System":{...},"EventData":{...}}}: mapped
+//     to the Winlogbeat shape;
+//   - flat Windows event JSON as in the OTRF (Mordor) data sets, with
+//     EventID and Channel at the top level: mapped to the Winlogbeat shape;
+//   - anything else is an ECS document, nested or dotted, kept as it is.
+//
+// Invalid JSON and JSON that is not an object are dead letters.
+func (d *Decoder) parseJSON(s string) parsed {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return parsed{err: parseErr(ReasonJSONInvalid, "decode", err)}
+	}
+	if off := dec.InputOffset(); strings.TrimSpace(s[off:]) != "" {
+		return parsed{err: parseErr(ReasonJSONInvalid, "data after the JSON value at byte "+strconv.FormatInt(off, 10), nil)}
+	}
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return parsed{err: parseErr(ReasonJSONNotObject, jsonKind(v), nil)}
+	}
+	if ev, ok := doc["Event"].(map[string]any); ok {
+		if sys, ok := ev["System"].(map[string]any); ok {
+			f, ts := evtxFields(ev, sys)
+			return parsed{ts: ts, fields: f}
+		}
+	}
+	if _, hasWinlog := doc["winlog"]; !hasWinlog {
+		if _, ok := doc["EventID"]; ok {
+			if _, ok := doc["Channel"]; ok {
+				f, ts := flatWindowsFields(doc)
+				return parsed{ts: ts, fields: f}
+			}
+		}
+	}
+	return ecsDocument(doc)
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case nil:
+		return "null"
+	}
+	return "value"
+}
+
+// ecsDocument keeps an ECS document's fields; @timestamp becomes the event
+// time. Winlogbeat documents without event.dataset get windows.<channel>.
+func ecsDocument(doc map[string]any) parsed {
+	f := ecs.Flatten(doc)
+	var ts time.Time
+	if v, ok := f["@timestamp"]; ok {
+		str, isStr := v.(string)
+		t, err := ecs.ParseTime(str)
+		if !isStr || err != nil {
+			return parsed{err: parseErr(ReasonJSONTimestamp, strconv.Quote(str), err)}
+		}
+		ts = t
+		delete(f, "@timestamp")
+	}
+	if _, ok := f["event.dataset"]; !ok {
+		if ch, ok := f["winlog.channel"].(string); ok && ch != "" {
+			f["event.dataset"] = "windows." + strings.ToLower(ch)
+			f["event.module"] = "windows"
+		}
+	}
+	return parsed{ts: ts, fields: f}
+}
+
+// winSystem is the System part of a Windows event.
+type winSystem struct {
+	channel, provider, providerGUID, computer string
+	eventID, recordID                         int64
+	hasRecordID                               bool
+	level, task, opcode, keywords, version    string
+	pid, tid                                  int64
+	userID                                    string
+	message                                   string
+}
+
+// setWinlog writes the Winlogbeat fields of a Windows event.
+func setWinlog(f ecs.Fields, sys *winSystem) {
+	f["winlog.channel"] = sys.channel
+	f["winlog.event_id"] = sys.eventID
+	f["event.code"] = strconv.FormatInt(sys.eventID, 10)
+	f.SetString("winlog.provider_name", sys.provider)
+	f.SetString("event.provider", sys.provider)
+	f.SetString("winlog.provider_guid", sys.providerGUID)
+	f.SetString("winlog.computer_name", sys.computer)
+	f.SetString("host.name", sys.computer)
+	if sys.hasRecordID {
+		f["winlog.record_id"] = sys.recordID
+	}
+	f.SetString("winlog.task", sys.task)
+	f.SetString("winlog.opcode", sys.opcode)
+	f.SetString("winlog.keywords", sys.keywords)
+	f.SetString("winlog.version", sys.version)
+	if sys.pid != 0 {
+		f["winlog.process.pid"] = sys.pid
+	}
+	if sys.tid != 0 {
+		f["winlog.process.thread.id"] = sys.tid
+	}
+	f.SetString("winlog.user.identifier", sys.userID)
+	if lv := windowsLevel(sys.level); lv != "" {
+		f["log.level"] = lv
+	}
+	f.SetString("message", sys.message)
+	f["event.dataset"] = "windows." + strings.ToLower(sys.channel)
+	f["event.module"] = "windows"
+	f["event.kind"] = "event"
+}
+
+// windowsLevel maps the numeric event level to Winlogbeat's log.level.
+func windowsLevel(l string) string {
+	switch l {
+	case "":
+		return ""
+	case "0", "4":
+		return "information"
+	case "1":
+		return "critical"
+	case "2":
+		return "error"
+	case "3":
+		return "warning"
+	case "5":
+		return "verbose"
+	}
+	return strings.ToLower(l)
+}
+
+// scalarText formats a JSON scalar as Winlogbeat stores event data: text.
+func scalarText(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case json.Number:
+		return v.String(), true
+	case bool:
+		return strconv.FormatBool(v), true
+	case nil:
+		return "", false
+	}
+	return "", false
+}
+
+func jsonInt(v any) (int64, bool) {
+	switch v := v.(type) {
+	case json.Number:
+		n, err := v.Int64()
+		return n, err == nil
+	case string:
+		s := strings.TrimSpace(v)
+		if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
+			n, err := strconv.ParseInt(s[2:], 16, 64)
+			return n, err == nil
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil
+	case map[string]any:
+		// evtx_dump: {"#text": 4624, "#attributes": {"Qualifiers": ...}}.
+		return jsonInt(v["#text"])
+	}
+	return 0, false
+}
+
+// otrfSystemKeys are the top-level keys of OTRF/NXLog Windows JSON that
+// describe the event rather than carry its EventData.
+var otrfSystemKeys = map[string]bool{
+	"SourceName": true, "TimeCreated": true, "Hostname": true, "Task": true, "Channel": true,
+	"Message": true, "EventID": true, "Level": true, "Keywords": true, "ProviderGuid": true,
+	"@timestamp": true, "EventTime": true, "RecordNumber": true, "EventRecordID": true,
+	"ExecutionProcessID": true, "ExecutionThreadID": true, "Version": true, "Opcode": true,
+	"OpcodeValue": true, "SeverityValue": true, "Severity": true, "EventReceivedTime": true,
+	"SourceModuleName": true, "SourceModuleType": true, "@version": true, "tags": true,
+	"port": true, "host": true, "Category": true, "AccountName": true, "AccountType": true,
+	"Domain": true, "UserID": true,
+}
+
+// flatWindowsFields maps flat Windows event JSON (OTRF, NXLog) to the
+// Winlogbeat shape: known system keys to winlog.*, every other key to
+// winlog.event_data.<key>. The time is @timestamp, else TimeCreated, else
+// EventTime; a time without a zone is taken as UTC.
+func flatWindowsFields(doc map[string]any) (ecs.Fields, time.Time) {
+	f := make(ecs.Fields, len(doc)+16)
+	var sys winSystem
+	sys.channel, _ = scalarText(doc["Channel"])
+	sys.eventID, _ = jsonInt(doc["EventID"])
+	sys.provider, _ = scalarText(doc["SourceName"])
+	sys.providerGUID, _ = scalarText(doc["ProviderGuid"])
+	sys.computer, _ = scalarText(doc["Hostname"])
+	if n, ok := jsonInt(doc["RecordNumber"]); ok {
+		sys.recordID, sys.hasRecordID = n, true
+	} else if n, ok := jsonInt(doc["EventRecordID"]); ok {
+		sys.recordID, sys.hasRecordID = n, true
+	}
+	sys.task, _ = scalarText(doc["Task"])
+	sys.opcode, _ = scalarText(doc["Opcode"])
+	sys.keywords, _ = scalarText(doc["Keywords"])
+	sys.version, _ = scalarText(doc["Version"])
+	sys.level, _ = scalarText(doc["Level"])
+	sys.pid, _ = jsonInt(doc["ExecutionProcessID"])
+	sys.tid, _ = jsonInt(doc["ExecutionThreadID"])
+	sys.userID, _ = scalarText(doc["UserID"])
+	sys.message, _ = scalarText(doc["Message"])
+	setWinlog(f, &sys)
+	for k, v := range doc {
+		if otrfSystemKeys[k] {
+			continue
+		}
+		if s, ok := scalarText(v); ok {
+			f["winlog.event_data."+k] = s
+		} else if v != nil {
+			f["winlog.event_data."+k] = ecs.NormalizeValue(v)
+		}
+	}
+	var ts time.Time
+	for _, k := range [...]string{"@timestamp", "TimeCreated", "EventTime"} {
+		if s, ok := doc[k].(string); ok {
+			if t, err := ecs.ParseTime(s); err == nil {
+				ts = t
+				break
+			}
+		}
+	}
+	return f, ts
+}
