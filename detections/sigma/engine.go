@@ -1,0 +1,293 @@
+package sigma
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/canhgac/canhgac/ecs"
+)
+
+// Detection is one alert-worthy result: a match of a rule with generate
+// enabled, or a fired correlation.
+type Detection struct {
+	RuleID         string
+	Title          string
+	Level          string
+	Tags           []string
+	FalsePositives []string
+	// Time is the event time of the match; for a correlation, the time of
+	// the event that made the condition true (or that closed the window).
+	Time time.Time
+	// Events are the matched event, or for a correlation its contributing
+	// events, at most EngineOptions.MaxEvents of them (the most recent).
+	Events []*ecs.Event
+	// GroupKey is stable across replays: the rule id plus the group-by
+	// values of a correlation, or plus the key entity fields of the event.
+	GroupKey string
+	// Fields are key fields (source.ip, user.name, host.name, ...) and,
+	// for a correlation, its group-by values.
+	Fields ecs.Fields
+	// Why lists what matched: "search: field|modifiers: value" entries for
+	// a detection rule, the aggregate for a correlation.
+	Why []string
+	// Count is 1 for a detection rule and the aggregate value (events,
+	// distinct values, rules) for a correlation.
+	Count int
+}
+
+// EngineOptions tune an Engine. The zero value is usable.
+type EngineOptions struct {
+	// Lateness is how long, in event time, matches that feed correlations
+	// wait in a reorder buffer before they are counted, so events that
+	// arrive out of order by up to Lateness are still counted in order.
+	// Zero counts them in arrival order and drops any match older than the
+	// last one counted.
+	Lateness time.Duration
+	// MaxEvents bounds Detection.Events of a correlation (default 50).
+	MaxEvents int
+	// MaxGroupEntries bounds the entries one correlation group keeps
+	// inside its window (default 100000); beyond it the oldest are
+	// dropped and counted in Stats.Truncated.
+	MaxGroupEntries int
+	// Logger receives warnings about late matches; nil uses slog.Default.
+	Logger *slog.Logger
+}
+
+// Stats are counters of an Engine.
+type Stats struct {
+	Events      uint64 // events processed
+	Matches     uint64 // rule matches, including rules without generate
+	Detections  uint64 // detections emitted
+	LateDropped uint64 // correlation inputs older than the reorder buffer
+	Truncated   uint64 // correlation entries dropped by MaxGroupEntries
+}
+
+// Engine matches events against a Ruleset and keeps correlation state. It
+// is not safe for concurrent use: run one Engine per pipeline goroutine.
+type Engine struct {
+	rs    *Ruleset
+	opts  EngineOptions
+	log   *slog.Logger
+	ev    *ecs.Event
+	gen   uint32
+	cache []cachedValue
+	memo  []uint8
+	// seen marks rules evaluated for the current event (by generation).
+	seen    []uint32
+	matched []*Rule
+	kw      []cachedValue
+	kwGen   uint32
+	corr    *correlator
+	stats   Stats
+}
+
+// NewEngine returns an Engine for rs.
+func NewEngine(rs *Ruleset, opts EngineOptions) *Engine {
+	if opts.MaxEvents <= 0 {
+		opts.MaxEvents = 50
+	}
+	if opts.MaxGroupEntries <= 0 {
+		opts.MaxGroupEntries = 100000
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	e := &Engine{
+		rs:    rs,
+		opts:  opts,
+		log:   log,
+		cache: make([]cachedValue, len(rs.slots)),
+		memo:  make([]uint8, rs.memoSz),
+		seen:  make([]uint32, len(rs.rules)),
+	}
+	e.corr = newCorrelator(e)
+	return e
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats { return e.stats }
+
+// Process matches one event and calls emit for each detection, in rule
+// load order for the event's own matches, followed by correlations that
+// fire. emit must not keep ev beyond the lifetime the caller allows; the
+// engine keeps events referenced by open correlation windows.
+func (e *Engine) Process(ev *ecs.Event, emit func(Detection)) {
+	e.stats.Events++
+	e.ev = ev
+	e.gen++
+	if e.gen == 0 {
+		// The generation counter wrapped: clear the stamps once.
+		for i := range e.cache {
+			e.cache[i].gen = 0
+		}
+		for i := range e.seen {
+			e.seen[i] = 0
+		}
+		e.kwGen = 0
+		e.gen = 1
+	}
+	e.matched = e.matched[:0]
+	ds := eventDataset(ev)
+	eid, hasEID := ev.Fields.Int("winlog.event_id")
+	if b := e.rs.index.exact[ds]; b != nil {
+		e.tryBucket(b, eid, hasEID)
+	}
+	for _, p := range e.rs.index.prefixes {
+		if strings.HasPrefix(ds, p.prefix) {
+			e.tryBucket(&p.bucket, eid, hasEID)
+		}
+	}
+	if len(e.matched) > 1 {
+		sort.Slice(e.matched, func(i, j int) bool { return e.matched[i].index < e.matched[j].index })
+	}
+	for _, r := range e.matched {
+		e.stats.Matches++
+		if r.generate {
+			e.emit(emit, e.detectionFor(r, ev))
+		}
+		if len(r.consumers) > 0 {
+			e.corr.push(r, ev, nil)
+		}
+	}
+	e.corr.advance(ev.Timestamp, emit)
+	e.ev = nil
+}
+
+func (e *Engine) tryBucket(b *bucket, eid int64, hasEID bool) {
+	e.tryRoutes(b.any)
+	if hasEID && b.byID != nil {
+		e.tryRoutes(b.byID[eid])
+	}
+}
+
+func (e *Engine) tryRoutes(routes []*route) {
+	for _, rt := range routes {
+		r := rt.rule
+		if e.seen[r.index] == e.gen {
+			continue
+		}
+		if !rt.accepts(e.ev) {
+			continue
+		}
+		e.seen[r.index] = e.gen
+		if e.evalRule(r) {
+			e.matched = append(e.matched, r)
+		}
+	}
+}
+
+// Flush ends the input: it counts every buffered correlation input, closes
+// open windows whose condition has an upper bound, emits what fires and
+// clears all correlation state.
+func (e *Engine) Flush(emit func(Detection)) {
+	e.corr.flush(emit)
+}
+
+func (e *Engine) emit(emit func(Detection), d Detection) {
+	e.stats.Detections++
+	emit(d)
+}
+
+// keyFields are copied from a matched event into Detection.Fields.
+var keyFields = []string{
+	"source.ip", "source.port", "destination.ip", "destination.port",
+	"user.name", "host.name", "winlog.computer_name", "winlog.event_id",
+	"process.executable", "process.command_line", "dns.question.name",
+	"url.original", "event.dataset", "observer.geo.name",
+}
+
+// groupFields identify "the same thing again" for a detection rule.
+var groupFields = []string{"source.ip", "user.name", "host.name", "winlog.computer_name"}
+
+func (e *Engine) detectionFor(r *Rule, ev *ecs.Event) Detection {
+	d := Detection{
+		RuleID:         r.ID,
+		Title:          r.Title,
+		Level:          r.Level,
+		Tags:           r.Tags,
+		FalsePositives: r.FalsePositives,
+		Time:           ev.Timestamp,
+		Events:         []*ecs.Event{ev},
+		Fields:         ecs.Fields{},
+		Count:          1,
+	}
+	for _, f := range keyFields {
+		if v, ok := ev.Fields[f]; ok && v != nil {
+			d.Fields[f] = v
+		}
+	}
+	var key strings.Builder
+	key.WriteString(r.ruleKey())
+	for _, f := range groupFields {
+		key.WriteByte('|')
+		if s, ok := ev.Fields.String(f); ok {
+			key.WriteString(s)
+		}
+	}
+	d.GroupKey = key.String()
+	d.Why = e.why(r)
+	return d
+}
+
+// ruleKey is the id used in group keys: the id, else the name, else the
+// title.
+func (r *Rule) ruleKey() string {
+	switch {
+	case r.ID != "":
+		return r.ID
+	case r.Name != "":
+		return r.Name
+	}
+	return r.Title
+}
+
+// why explains a match of the current event: every search that evaluates
+// true, with the field items of the first matching group and the value
+// that matched.
+func (e *Engine) why(r *Rule) []string {
+	var out []string
+	for _, s := range r.detection.searches {
+		for _, g := range s.groups {
+			if !e.matchGroup(g) {
+				continue
+			}
+			for _, fm := range g {
+				out = append(out, fmt.Sprintf("%s: %s", s.name, e.describeMatch(fm)))
+			}
+			break
+		}
+	}
+	return out
+}
+
+func (e *Engine) describeMatch(fm *fieldMatcher) string {
+	key := fm.key
+	if fm.slot == keywordSlot && key == "" {
+		key = "keywords"
+	}
+	if fm.neq || fm.all {
+		return key
+	}
+	for i := range fm.values {
+		m := &fm.values[i]
+		var ok bool
+		if fm.slot == keywordSlot {
+			for j := range e.keywordValues() {
+				if e.matchScalar(m, &e.kw[j]) {
+					ok = true
+					break
+				}
+			}
+		} else {
+			ok = e.matchValue(m, e.value(fm.slot))
+		}
+		if ok {
+			return fmt.Sprintf("%s: %q", key, m.text)
+		}
+	}
+	return key
+}

@@ -1,0 +1,356 @@
+package sigma
+
+import (
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/canhgac/canhgac/i18n"
+)
+
+// LoadOptions configure loading.
+type LoadOptions struct {
+	// Placeholders fill %name% in values with the expand modifier.
+	Placeholders Placeholders
+	// LogsourceFiles and FieldMappingFiles extend the embedded routing and
+	// field mapping tables; their entries win over the embedded ones.
+	LogsourceFiles    []string
+	FieldMappingFiles []string
+	// Logger receives one line per rejected rule; nil uses slog.Default.
+	Logger *slog.Logger
+}
+
+// LoadReport lists what a load did.
+type LoadReport struct {
+	// Loaded counts the rules in the Ruleset (detection and correlation).
+	Loaded int
+	// Rejected lists every rule or document that was not loaded.
+	Rejected []Rejection
+	// Notes are remarks about loaded rules, for example a logsource that
+	// is routed by naming convention only.
+	Notes []Rejection
+}
+
+// Rejection is a rule that was not loaded (or, in LoadReport.Notes, a
+// remark about a loaded one). Reason is the English text of Err.
+type Rejection struct {
+	Path   string
+	ID     string
+	Title  string
+	Doc    int
+	Reason string
+	Err    *Error
+}
+
+// Message returns the reason in lang.
+func (r Rejection) Message(lang i18n.Lang) string {
+	if r.Err == nil {
+		return r.Reason
+	}
+	return r.Err.Message(lang)
+}
+
+// LoadFiles loads rules from files and folders; folders are walked
+// recursively for *.yml and *.yaml. The error is only for an unreadable
+// path or an invalid configuration file; a rule that does not compile is
+// reported in the LoadReport and left out.
+func LoadFiles(paths []string, opts LoadOptions) (*Ruleset, *LoadReport, error) {
+	var files []sourceFile
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load rules: %w", err)
+		}
+		if !info.IsDir() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, nil, fmt.Errorf("load rules: %w", err)
+			}
+			files = append(files, sourceFile{path: p, data: data})
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !isRuleFile(path) {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			files = append(files, sourceFile{path: path, data: data})
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("load rules from %s: %w", p, err)
+		}
+	}
+	return load(files, opts)
+}
+
+// LoadFS loads every *.yml and *.yaml file of fsys, for example the
+// embedded bundled rule pack.
+func LoadFS(fsys fs.FS, opts LoadOptions) (*Ruleset, *LoadReport, error) {
+	var files []sourceFile
+	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !isRuleFile(path) {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			return err
+		}
+		files = append(files, sourceFile{path: path, data: data})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("load rules: %w", err)
+	}
+	return load(files, opts)
+}
+
+// LoadBytes loads rules from one YAML text; name is used as the path in
+// reports. It serves tests and rules typed into the console.
+func LoadBytes(name string, data []byte, opts LoadOptions) (*Ruleset, *LoadReport, error) {
+	return load([]sourceFile{{path: name, data: data}}, opts)
+}
+
+type sourceFile struct {
+	path string
+	data []byte
+}
+
+func isRuleFile(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".yml" || ext == ".yaml"
+}
+
+func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
+	cfg, err := loadConfig(opts.LogsourceFiles, opts.FieldMappingFiles)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	sort.SliceStable(files, func(i, j int) bool { return files[i].path < files[j].path })
+	rep := &LoadReport{}
+	reject := func(r Rejection) {
+		r.Reason = r.Err.Error()
+		rep.Rejected = append(rep.Rejected, r)
+		log.Warn("sigma rule rejected", "path", r.Path, "rule", r.ID, "doc", r.Doc, "reason", r.Reason)
+	}
+	comp := newCompiler(cfg, opts.Placeholders)
+	var candidates []*Rule
+	var corrRaw = map[*Rule]*rawRule{}
+	for _, f := range files {
+		raws, errs := parseDocuments(f.path, f.data)
+		for _, de := range errs {
+			reject(Rejection{Path: f.path, ID: de.id, Doc: de.doc, Err: de.err})
+		}
+		for _, raw := range raws {
+			r := raw.rule
+			if raw.correlation != nil {
+				corr, perr := parseCorrelation(raw.correlation)
+				if perr != nil {
+					reject(Rejection{Path: r.Path, ID: r.ID, Title: r.Title, Doc: r.Document, Err: perr})
+					continue
+				}
+				r.correlation = corr
+				corrRaw[r] = raw
+				candidates = append(candidates, r)
+				continue
+			}
+			det, derr := comp.compileDetection(r, raw.detection)
+			if derr != nil {
+				reject(Rejection{Path: r.Path, ID: r.ID, Title: r.Title, Doc: r.Document, Err: derr})
+				continue
+			}
+			r.detection = det
+			candidates = append(candidates, r)
+		}
+	}
+
+	rs := &Ruleset{byRef: map[string]*Rule{}}
+	byPath := map[string]string{}
+	var accepted []*Rule
+	for _, r := range candidates {
+		if r.ID != "" {
+			if prev, dup := byPath[r.ID]; dup {
+				reject(Rejection{Path: r.Path, ID: r.ID, Title: r.Title, Doc: r.Document, Err: newError("sigma.err.duplicate_id", r.ID, prev)})
+				continue
+			}
+			byPath[r.ID] = r.Path
+		}
+		accepted = append(accepted, r)
+	}
+	accepted = resolveCorrelations(accepted, comp, reject)
+
+	for i, r := range accepted {
+		r.index = i
+		r.generate = true
+		rs.rules = append(rs.rules, r)
+		if r.ID != "" {
+			rs.byRef[r.ID] = r
+		}
+		if r.Name != "" {
+			if _, taken := rs.byRef[r.Name]; !taken {
+				rs.byRef[r.Name] = r
+			}
+		}
+		if r.detection != nil && len(r.detection.searches) > rs.memoSz {
+			rs.memoSz = len(r.detection.searches)
+		}
+	}
+	// A referenced rule stays silent unless a consumer asks for generate.
+	for _, r := range rs.rules {
+		if len(r.consumers) == 0 {
+			continue
+		}
+		r.generate = false
+		for _, c := range r.consumers {
+			if c.correlation.generate {
+				r.generate = true
+			}
+		}
+	}
+	for _, r := range rs.rules {
+		if r.correlation != nil {
+			rs.correlations = append(rs.correlations, r)
+			continue
+		}
+		specs, conventional := cfg.routesFor(r.Logsource)
+		for _, spec := range specs {
+			rt := compileRoute(r, spec)
+			r.routes = append(r.routes, rt)
+		}
+		for i := range r.routes {
+			rs.index.add(&r.routes[i])
+		}
+		if conventional {
+			note := Rejection{Path: r.Path, ID: r.ID, Title: r.Title, Doc: r.Document,
+				Err: newError("sigma.note.route_convention", r.Logsource.String(), specs[0].Dataset)}
+			note.Reason = note.Err.Error()
+			rep.Notes = append(rep.Notes, note)
+		}
+	}
+	rs.slots = comp.slots
+	rep.Loaded = len(rs.rules)
+	return rs, rep, nil
+}
+
+// resolveCorrelations links correlations to the rules they reference,
+// rejects those with missing references or cycles, and returns the rules
+// that remain, in their original order.
+func resolveCorrelations(rules []*Rule, comp *compiler, reject func(Rejection)) []*Rule {
+	for {
+		refs := map[string]*Rule{}
+		for _, r := range rules {
+			if r.Name != "" {
+				refs[r.Name] = r
+			}
+		}
+		for _, r := range rules {
+			if r.ID != "" {
+				refs[r.ID] = r
+			}
+		}
+		var bad *Rule
+		var badErr *Error
+		for _, r := range rules {
+			if r.correlation == nil {
+				continue
+			}
+			r.correlation.refs = r.correlation.refs[:0]
+			for _, name := range r.correlation.refNames {
+				target, ok := refs[name]
+				if !ok {
+					bad, badErr = r, newError("sigma.err.corr_rule", name)
+					break
+				}
+				r.correlation.refs = append(r.correlation.refs, target)
+			}
+			if bad != nil {
+				break
+			}
+		}
+		if bad == nil {
+			if r, err := findCycle(rules); r != nil {
+				bad, badErr = r, err
+			}
+		}
+		if bad == nil {
+			break
+		}
+		reject(Rejection{Path: bad.Path, ID: bad.ID, Title: bad.Title, Doc: bad.Document, Err: badErr})
+		kept := rules[:0:0]
+		for _, r := range rules {
+			if r != bad {
+				kept = append(kept, r)
+			}
+		}
+		rules = kept
+	}
+	for _, r := range rules {
+		r.consumers = nil
+	}
+	for _, r := range rules {
+		if r.correlation == nil {
+			continue
+		}
+		r.correlation.compileInputs(comp)
+		seen := map[*Rule]bool{}
+		for _, target := range r.correlation.refs {
+			if !seen[target] {
+				target.consumers = append(target.consumers, r)
+				seen[target] = true
+			}
+		}
+	}
+	return rules
+}
+
+func findCycle(rules []*Rule) (*Rule, *Error) {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[*Rule]int{}
+	var visit func(r *Rule) *Rule
+	visit = func(r *Rule) *Rule {
+		color[r] = grey
+		if r.correlation != nil {
+			for _, t := range r.correlation.refs {
+				switch color[t] {
+				case grey:
+					return r
+				case white:
+					if c := visit(t); c != nil {
+						return c
+					}
+				}
+			}
+		}
+		color[r] = black
+		return nil
+	}
+	for _, r := range rules {
+		if color[r] == white {
+			if c := visit(r); c != nil {
+				return c, newError("sigma.err.corr_cycle", c.ref())
+			}
+		}
+	}
+	return nil, nil
+}
