@@ -233,8 +233,8 @@ func (t *Tailer) Commit(cp Checkpoint) error {
 }
 
 // Run polls the file until ctx is done, then closes it and returns nil.
-// Errors (a missing permission, a failing Deliver) are logged once per
-// change and retried on the next tick; Status reports them meanwhile.
+// Errors (a missing permission, a failing Deliver) are retried on the next
+// tick; Status reports them meanwhile.
 func (t *Tailer) Run(ctx context.Context) error {
 	tick := t.cfg.Tick
 	if tick == nil {
@@ -244,11 +244,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 	}
 	defer t.Close()
 	for {
-		err := t.Poll(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		t.noteError(err)
+		_ = t.Poll(ctx) // logged and kept in Status by Poll
 		select {
 		case <-ctx.Done():
 			return nil
@@ -296,8 +292,17 @@ func (t *Tailer) setState(s State, err error) {
 
 // Poll reads everything the file has now, delivering complete lines, and
 // handles truncation and rotation. A missing file is not an error: Poll
-// sets StateWaiting and returns nil.
+// sets StateWaiting and returns nil. Other errors set StateFailed and are
+// logged once per change.
 func (t *Tailer) Poll(ctx context.Context) error {
+	err := t.poll(ctx)
+	if ctx.Err() == nil {
+		t.noteError(err)
+	}
+	return err
+}
+
+func (t *Tailer) poll(ctx context.Context) error {
 	// Each pass handles at most one file switch; two passes cover a
 	// rotation found while draining the old file.
 	for pass := 0; pass < 2; pass++ {
@@ -549,7 +554,8 @@ func (t *Tailer) checkRotated(ctx context.Context) (bool, error) {
 	}
 	// NOTE: a writer that keeps appending to the renamed file after this
 	// final read loses those lines here; logrotate signals writers to reopen
-	// right after the rename, so the window is one poll interval.
+	// right after the rename, so the window is one poll interval. Two
+	// rotations within one poll interval skip the middle file entirely.
 	if err := t.drain(ctx, true); err != nil {
 		return false, err
 	}

@@ -120,7 +120,6 @@ func (w *Watcher) poll(ctx context.Context) []error {
 		if ctx.Err() != nil {
 			return errs
 		}
-		t.noteError(err)
 		if err != nil {
 			errs = append(errs, err)
 		}
