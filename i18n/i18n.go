@@ -14,6 +14,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Lang is a supported user language.
@@ -143,4 +146,40 @@ func FromAcceptLanguage(header string) Lang {
 		}
 	}
 	return VI
+}
+
+// Validate checks every registered message: Vietnamese text in NFC
+// UTF-8, and the same number of format verbs in both languages (a mismatch
+// prints %!(EXTRA …) or %!s(MISSING) to a user). It returns one line per
+// problem; a test of the binary, which links every package, calls it.
+func Validate() []string {
+	var problems []string
+	for _, key := range Keys("") {
+		mu.RLock()
+		m := catalog[key]
+		mu.RUnlock()
+		if !utf8.ValidString(m.VI) || !norm.NFC.IsNormalString(m.VI) {
+			problems = append(problems, key+": Vietnamese text is not NFC UTF-8")
+		}
+		if v, e := countVerbs(m.VI), countVerbs(m.EN); v != e {
+			problems = append(problems, fmt.Sprintf("%s: %d format verbs in Vietnamese, %d in English", key, v, e))
+		}
+	}
+	return problems
+}
+
+// countVerbs counts fmt verbs, not counting the escaped "%%".
+func countVerbs(s string) int {
+	n := 0
+	for i := 0; i < len(s)-1; i++ {
+		if s[i] != '%' {
+			continue
+		}
+		if s[i+1] == '%' {
+			i++
+			continue
+		}
+		n++
+	}
+	return n
 }

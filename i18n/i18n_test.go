@@ -1,10 +1,8 @@
 package i18n
 
 import (
+	"strings"
 	"testing"
-	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 func TestParseLanguage(t *testing.T) {
@@ -40,30 +38,22 @@ func TestFromEnvDefault(t *testing.T) {
 	}
 }
 
-// TestCatalogText checks every registered message: valid UTF-8, Vietnamese in
-// NFC, and the same format verbs in both languages.
-func TestCatalogText(t *testing.T) {
-	for _, key := range Keys("") {
-		vi, en := T(VI, key), T(EN, key)
-		if !utf8.ValidString(vi) || !norm.NFC.IsNormalString(vi) {
-			t.Errorf("%s: Vietnamese text is not NFC UTF-8", key)
-		}
-		if countVerbs(vi) != countVerbs(en) {
-			t.Errorf("%s: %d format verbs in Vietnamese, %d in English", key, countVerbs(vi), countVerbs(en))
-		}
+func TestValidateFindsProblems(t *testing.T) {
+	Register(map[string]Message{
+		"test.verbs": {VI: "có %d", EN: "has %d and %s"},
+		"test.nfd":   {VI: "ca\u0302\u0300u", EN: "ok"},
+	})
+	defer func() {
+		mu.Lock()
+		delete(catalog, "test.verbs")
+		delete(catalog, "test.nfd")
+		mu.Unlock()
+	}()
+	problems := strings.Join(Validate(), "\n")
+	if !strings.Contains(problems, "test.verbs") {
+		t.Errorf("verb mismatch not found: %s", problems)
 	}
-}
-
-func countVerbs(s string) int {
-	n := 0
-	for i := 0; i < len(s)-1; i++ {
-		if s[i] == '%' {
-			if s[i+1] == '%' {
-				i++
-				continue
-			}
-			n++
-		}
+	if !strings.Contains(problems, "test.nfd") {
+		t.Errorf("NFD text not found: %s", problems)
 	}
-	return n
 }
