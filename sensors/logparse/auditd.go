@@ -64,12 +64,13 @@ func parseAuditRecord(s string) (auditRecord, *ParseError) {
 		return r, parseErr(ReasonAuditdHeader, "missing msg=audit(", nil)
 	}
 	rest = rest[len("msg=audit("):]
-	end := strings.Index(rest, "):")
+	end := strings.IndexByte(rest, ')')
 	if end < 0 {
-		return r, parseErr(ReasonAuditdHeader, "missing \"):\" after msg=audit(", nil)
+		return r, parseErr(ReasonAuditdHeader, "missing \")\" after msg=audit(", nil)
 	}
 	stamp := rest[:end]
-	rest = rest[end+2:]
+	// Usually "): "; DAEMON_* records of old auditd omit the colon.
+	rest = strings.TrimPrefix(rest[end+1:], ":")
 	secs, serial, ok := strings.Cut(stamp, ":")
 	if !ok {
 		return r, parseErr(ReasonAuditdHeader, "missing serial in audit("+stamp+")", nil)

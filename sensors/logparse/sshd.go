@@ -12,20 +12,20 @@ import (
 // carry event.category ["authentication"] and event.outcome success or
 // failure; connection-level sshd events carry ["network"].
 const (
-	ActionSSHLogin          = "ssh_login"            // Accepted/Failed <method> for USER from HOST
-	ActionSSHLoginPostponed = "ssh_login_postponed"  // Postponed <method> (partial success, more methods required)
-	ActionInvalidUser       = "invalid_user"         // Invalid user USER from HOST; input_userauth_request
-	ActionUserNotAllowed    = "user_not_allowed"     // AllowUsers/DenyUsers/groups/locked account
-	ActionRootLoginRefused  = "root_login_refused"   // ROOT LOGIN REFUSED FROM HOST
-	ActionMaxAuthAttempts   = "max_auth_attempts"    // maximum authentication attempts exceeded; Disconnecting: Too many authentication failures
-	ActionPAMAuthFailure    = "pam_auth_failure"     // PAM "authentication failure;" and "PAM: Authentication failure for"
-	ActionSSHDisconnect     = "ssh_disconnect"       // Received disconnect / Disconnected from / Disconnecting
+	ActionSSHLogin          = "ssh_login"           // Accepted/Failed <method> for USER from HOST
+	ActionSSHLoginPostponed = "ssh_login_postponed" // Postponed <method> (partial success, more methods required)
+	ActionInvalidUser       = "invalid_user"        // Invalid user USER from HOST; input_userauth_request
+	ActionUserNotAllowed    = "user_not_allowed"    // AllowUsers/DenyUsers/groups/locked account
+	ActionRootLoginRefused  = "root_login_refused"  // ROOT LOGIN REFUSED FROM HOST
+	ActionMaxAuthAttempts   = "max_auth_attempts"   // maximum authentication attempts exceeded; Disconnecting: Too many authentication failures
+	ActionPAMAuthFailure    = "pam_auth_failure"    // PAM "authentication failure;" and "PAM: Authentication failure for"
+	ActionSSHDisconnect     = "ssh_disconnect"      // Received disconnect / Disconnected from / Disconnecting
 	ActionSSHConnClosed     = "ssh_connection_closed"
-	ActionSSHConnection     = "ssh_connection"       // Connection from HOST port N
+	ActionSSHConnection     = "ssh_connection"        // Connection from HOST port N
 	ActionSSHNoIdent        = "ssh_no_identification" // Did not receive identification string
-	ActionSSHProtocolError  = "ssh_protocol_error"   // bad identification, kex/banner errors, negotiation failures
-	ActionSSHTimeout        = "ssh_auth_timeout"     // Timeout before authentication
-	ActionConnRefused       = "connection_refused"   // tcp_wrappers "refused connect from"
+	ActionSSHProtocolError  = "ssh_protocol_error"    // bad identification, kex/banner errors, negotiation failures
+	ActionSSHTimeout        = "ssh_auth_timeout"      // Timeout before authentication
+	ActionConnRefused       = "connection_refused"    // tcp_wrappers "refused connect from"
 	ActionSessionOpened     = "session_opened"
 	ActionSessionClosed     = "session_closed"
 	ActionSudoCommand       = "sudo_command"

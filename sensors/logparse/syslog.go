@@ -300,7 +300,8 @@ func (d *Decoder) syslogFields(h syslogHeader, ref time.Time) parsed {
 		f.SetString("log.syslog.appname", h.tag)
 		f.SetString("log.syslog.hostname", h.host)
 	}
-	msg := h.msg
+	// Trailing blanks (common after PAM's "rhost=HOST ") are not content.
+	msg := strings.TrimRight(h.msg, " \t")
 	f["message"] = msg
 	dataset := "system.syslog"
 	auth, innerTS := d.parseProgram(prog, pamModule, msg, h.host, f)

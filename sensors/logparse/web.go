@@ -268,7 +268,7 @@ brackets:
 				// "[client [2001:db8::1]:51548]": the ']' found first
 				// closes the IPv6 address, not the field.
 				if close := strings.IndexByte(rest[end+1:], ']'); close >= 0 {
-					addr = rest[len("[client "):end+1+close]
+					addr = rest[len("[client ") : end+1+close]
 					end += 1 + close
 				}
 			}
