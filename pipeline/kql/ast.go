@@ -139,7 +139,11 @@ func escapeUnquoted(s string) string {
 			b.WriteString(`\ `)
 		}
 		if isKeyword(w) {
-			b.WriteByte('\\')
+			// `\u` keeps the word a literal wherever it stands; `\and`
+			// would need whitespace after it.
+			b.WriteString(`\u`)
+			b.WriteString(hex4(rune(w[0])))
+			w = w[1:]
 		}
 		for _, r := range w {
 			switch r {
@@ -190,11 +194,7 @@ func escapeField(f string) string {
 			b.WriteRune(r)
 		}
 	}
-	s := b.String()
-	if isKeyword(s) {
-		return `\` + s
-	}
-	return s
+	return b.String()
 }
 
 // String returns "*".

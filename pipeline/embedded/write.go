@@ -1,0 +1,248 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/pipeline"
+)
+
+// Batch is what one WriteBatch stores atomically. It is the pipeline's
+// Write, so *Store satisfies pipeline.Store.
+type Batch = pipeline.Write
+
+// DeadLetter is an input that could not be parsed, kept whole with the
+// reason. Replaying the same source, offset and bytes stores it once.
+type DeadLetter = pipeline.DeadLetter
+
+// Detection is one match of a detection rule. The store folds it into the
+// open alert with the same GroupKey or opens a new alert; the rule id and
+// the first event id identify the match, so a replay counts once.
+type Detection = pipeline.Detection
+
+const insertEventSQL = `INSERT INTO events (id, ts, source_id, seq, dataset, module, action, outcome, kind,
+	host, user, region, observer, src_ip, dst_ip, message, original, doc)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO NOTHING`
+
+// WriteBatch stores events, dead letters and detections in one
+// transaction. Events with an id already stored are skipped, so a replayed
+// batch stores nothing twice. When WriteBatch returns nil the whole batch is
+// durable; on error none of it is stored.
+func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
+	rows := make([]row, 0, len(b.Events))
+	var buf bytes.Buffer
+	for _, e := range b.Events {
+		r, err := encodeEvent(e, &buf)
+		if err != nil {
+			return fmt.Errorf("write batch: %w", err)
+		}
+		rows = append(rows, r)
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin batch in %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	newSpills, err := s.insertEvents(ctx, tx, rows)
+	if err != nil {
+		return err
+	}
+	if err := insertDeadLetters(ctx, tx, b.DeadLetters); err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	for i := range b.Detections {
+		if err := foldDetection(ctx, tx, &b.Detections[i], now); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit batch in %s: %w", s.path, err)
+	}
+	if len(newSpills) > 0 {
+		s.mu.Lock()
+		for _, f := range newSpills {
+			s.spilled[f] = true
+		}
+		s.mu.Unlock()
+		s.log.Info("promoted field stored in documents too", "fields", newSpills, "path", s.path)
+	}
+	return nil
+}
+
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, rows []row) ([]string, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ins, err := tx.PrepareContext(ctx, insertEventSQL)
+	if err != nil {
+		return nil, fmt.Errorf("prepare event insert: %w", err)
+	}
+	defer ins.Close()
+	fts, err := tx.PrepareContext(ctx, "INSERT INTO events_fts (rowid, message, original) VALUES (?, ?, ?)")
+	if err != nil {
+		return nil, fmt.Errorf("prepare full-text insert: %w", err)
+	}
+	defer fts.Close()
+	var newSpills []string
+	args := make([]any, numEventColumns)
+	for _, r := range rows {
+		args[0], args[1], args[2], args[3] = r.id, r.ts, r.sourceID, r.seq
+		copy(args[4:], r.cols[:])
+		args[17] = r.doc
+		res, err := ins.ExecContext(ctx, args...)
+		if err != nil {
+			return nil, fmt.Errorf("insert event %s: %w", r.id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue // stored by an earlier batch
+		}
+		msg, orig := r.cols[numPromoted-2], r.cols[numPromoted-1]
+		if msg != nil || orig != nil {
+			rid, err := res.LastInsertId()
+			if err != nil {
+				return nil, fmt.Errorf("row id of event %s: %w", r.id, err)
+			}
+			if _, err := fts.ExecContext(ctx, rid, msg, orig); err != nil {
+				return nil, fmt.Errorf("index text of event %s: %w", r.id, err)
+			}
+		}
+		for _, f := range r.spilled {
+			s.mu.RLock()
+			known := s.spilled[f]
+			s.mu.RUnlock()
+			if known || slices.Contains(newSpills, f) {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO spilled (field) VALUES (?)", f); err != nil {
+				return nil, fmt.Errorf("record spilled field %s: %w", f, err)
+			}
+			newSpills = append(newSpills, f)
+		}
+	}
+	return newSpills, nil
+}
+
+func insertDeadLetters(ctx context.Context, tx *sql.Tx, dls []DeadLetter) error {
+	for _, d := range dls {
+		if d.SourceID == "" {
+			return fmt.Errorf("dead letter at offset %d has no source id", d.Offset)
+		}
+		sum := sha256.Sum256(d.Raw)
+		raw := d.Raw
+		if raw == nil {
+			raw = []byte{}
+		}
+		ts := d.Time
+		if ts.IsZero() {
+			ts = time.Unix(0, 0)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO dead_letters (ts, source_id, offset, raw, reason, digest)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			ts.UnixNano(), d.SourceID, d.Offset, raw, d.Reason, sum[:16])
+		if err != nil {
+			return fmt.Errorf("insert dead letter of %s at offset %d: %w", d.SourceID, d.Offset, err)
+		}
+	}
+	return nil
+}
+
+// foldDetection counts a detection into the open or acknowledged alert of
+// its group, or opens a new alert.
+func foldDetection(ctx context.Context, tx *sql.Tx, d *Detection, now time.Time) error {
+	if d.RuleID == "" || d.GroupKey == "" {
+		return fmt.Errorf("detection of rule %q has no rule id or group key", d.RuleName)
+	}
+	if d.Time.IsZero() {
+		return fmt.Errorf("detection of rule %s has no event time", d.RuleID)
+	}
+	matchKey := d.Time.UTC().Format(time.RFC3339Nano)
+	if len(d.EventIDs) > 0 {
+		matchKey = d.EventIDs[0]
+	}
+	var alertID string
+	var count int64
+	var first, last int64
+	var idsJSON string
+	err := tx.QueryRowContext(ctx,
+		"SELECT id, count, first_seen, last_seen, event_ids FROM alerts WHERE group_key = ? AND status < 2 ORDER BY first_seen DESC LIMIT 1",
+		d.GroupKey).Scan(&alertID, &count, &first, &last, &idsJSON)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		alertID = ecs.AlertID(d.GroupKey, d.Time)
+	case err != nil:
+		return fmt.Errorf("find open alert of group %s: %w", d.GroupKey, err)
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO alert_matches (rule_id, match_key, alert_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+		d.RuleID, matchKey, alertID)
+	if err != nil {
+		return fmt.Errorf("record match of rule %s: %w", d.RuleID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // a replay of a detection already counted
+	}
+	ts := d.Time.UnixNano()
+	if idsJSON == "" {
+		// No open alert: open one. The id may exist when a closed alert
+		// had the same group and first time; the match then counts there.
+		ids := boundIDs(nil, d.EventIDs)
+		idsB, _ := json.Marshal(ids)
+		tags := d.Tags
+		if tags == nil {
+			tags = []string{}
+		}
+		tagsB, _ := json.Marshal(tags)
+		fieldsB, err := json.Marshal(d.Fields)
+		if err != nil {
+			return fmt.Errorf("encode fields of rule %s: %w", d.RuleID, err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO alerts (id, group_key, rule_id, rule_name, level, status, region,
+			first_seen, last_seen, count, event_ids, tags, fields, updated_at)
+			VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, 1, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET count = count + 1, last_seen = max(last_seen, excluded.last_seen), updated_at = excluded.updated_at`,
+			alertID, d.GroupKey, d.RuleID, d.RuleName, d.Level, d.Region, ts, ts, string(idsB), string(tagsB), string(fieldsB), now.UnixNano())
+		if err != nil {
+			return fmt.Errorf("open alert for rule %s: %w", d.RuleID, err)
+		}
+		return nil
+	}
+	var ids []string
+	if err := json.Unmarshal([]byte(idsJSON), &ids); err != nil {
+		return fmt.Errorf("decode event ids of alert %s: %w", alertID, err)
+	}
+	ids = boundIDs(ids, d.EventIDs)
+	idsB, _ := json.Marshal(ids)
+	_, err = tx.ExecContext(ctx, `UPDATE alerts SET count = count + 1, last_seen = max(last_seen, ?),
+		first_seen = min(first_seen, ?), event_ids = ?, updated_at = ? WHERE id = ?`,
+		ts, ts, string(idsB), now.UnixNano(), alertID)
+	if err != nil {
+		return fmt.Errorf("update alert %s: %w", alertID, err)
+	}
+	return nil
+}
+
+// boundIDs appends new event ids that are not yet listed, keeping at most
+// ecs.MaxAlertEvents.
+func boundIDs(ids, add []string) []string {
+	if ids == nil {
+		ids = []string{}
+	}
+	for _, id := range add {
+		if len(ids) >= ecs.MaxAlertEvents {
+			break
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
