@@ -3,6 +3,7 @@ package logparse
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"os"
 	"slices"
 	"testing"
@@ -91,3 +92,5 @@ func zurich(t *testing.T) *time.Location {
 	}
 	return loc
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

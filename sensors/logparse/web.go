@@ -48,7 +48,7 @@ func (d *Decoder) parseAccess(s string) (parsed, bool) {
 	if !strings.HasPrefix(rest, " \"") {
 		return parsed{}, false
 	}
-	request, rest, ok := quoted(rest[1:])
+	request, rest, ok := quotedRequest(rest[1:])
 	if !ok {
 		return parsed{}, false
 	}
@@ -118,6 +118,30 @@ func quoted(s string) (string, string, bool) {
 		}
 	}
 	return "", s, false
+}
+
+// quotedRequest reads the quoted request line. Some servers (Tomcat) do not
+// escape '"' inside it, so the closing quote is the first one followed by
+// " NNN " (the status code).
+func quotedRequest(s string) (string, string, bool) {
+	if req, rest, ok := quoted(s); ok && statusFollows(rest) {
+		return req, rest, true
+	}
+	if len(s) == 0 || s[0] != '"' {
+		return "", s, false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] == '"' && statusFollows(s[i+1:]) {
+			return s[1:i], s[i+1:], true
+		}
+	}
+	return "", s, false
+}
+
+// statusFollows reports whether s starts with " NNN" and then a space or the
+// end of the line.
+func statusFollows(s string) bool {
+	return len(s) >= 4 && s[0] == ' ' && isDigit(s[1]) && isDigit(s[2]) && isDigit(s[3]) && (len(s) == 4 || s[4] == ' ')
 }
 
 // setRequest splits "METHOD TARGET PROTOCOL" into ECS http and url fields.
