@@ -198,7 +198,7 @@ func init() {
 			EN: "%s requires at least two rules in rules",
 		},
 		"sigma.err.alias": {
-			VI: "alias %q: %s",
+			VI: "bí danh %q: %s",
 			EN: "alias %q: %s",
 		},
 		"sigma.err.config": {

@@ -150,12 +150,26 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 		rep.Rejected = append(rep.Rejected, r)
 		log.Warn("sigma rule rejected", "path", r.Path, "rule", r.ID, "doc", r.Doc, "reason", r.Reason)
 	}
+	// rejectedRefs holds the ids and names of rejected rules, so a
+	// correlation that references one says so.
+	rejectedRefs := map[string]bool{}
+	rejectRule := func(r *Rule, e *Error) {
+		for _, ref := range []string{r.ID, r.Name} {
+			if ref != "" {
+				rejectedRefs[ref] = true
+			}
+		}
+		reject(Rejection{Path: r.Path, ID: r.ID, Title: r.Title, Doc: r.Document, Err: e})
+	}
 	comp := newCompiler(cfg, opts.Placeholders)
 	var candidates []*Rule
 	var corrRaw = map[*Rule]*rawRule{}
 	for _, f := range files {
 		raws, errs := parseDocuments(f.path, f.data)
 		for _, de := range errs {
+			if de.id != "" {
+				rejectedRefs[de.id] = true
+			}
 			reject(Rejection{Path: f.path, ID: de.id, Doc: de.doc, Err: de.err})
 		}
 		for _, raw := range raws {
@@ -163,7 +177,7 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 			if raw.correlation != nil {
 				corr, perr := parseCorrelation(raw.correlation)
 				if perr != nil {
-					reject(Rejection{Path: r.Path, ID: r.ID, Title: r.Title, Doc: r.Document, Err: perr})
+					rejectRule(r, perr)
 					continue
 				}
 				r.correlation = corr
@@ -173,7 +187,7 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 			}
 			det, derr := comp.compileDetection(r, raw.detection)
 			if derr != nil {
-				reject(Rejection{Path: r.Path, ID: r.ID, Title: r.Title, Doc: r.Document, Err: derr})
+				rejectRule(r, derr)
 				continue
 			}
 			r.detection = det
@@ -187,6 +201,7 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 	for _, r := range candidates {
 		if r.ID != "" {
 			if prev, dup := byPath[r.ID]; dup {
+				// The earlier rule keeps the id, so references still resolve.
 				reject(Rejection{Path: r.Path, ID: r.ID, Title: r.Title, Doc: r.Document, Err: newError("sigma.err.duplicate_id", r.ID, prev)})
 				continue
 			}
@@ -194,7 +209,7 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 		}
 		accepted = append(accepted, r)
 	}
-	accepted = resolveCorrelations(accepted, comp, reject)
+	accepted = resolveCorrelations(accepted, comp, rejectedRefs, rejectRule)
 
 	for i, r := range accepted {
 		r.index = i
@@ -252,7 +267,7 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 // resolveCorrelations links correlations to the rules they reference,
 // rejects those with missing references or cycles, and returns the rules
 // that remain, in their original order.
-func resolveCorrelations(rules []*Rule, comp *compiler, reject func(Rejection)) []*Rule {
+func resolveCorrelations(rules []*Rule, comp *compiler, rejected map[string]bool, reject func(*Rule, *Error)) []*Rule {
 	for {
 		refs := map[string]*Rule{}
 		for _, r := range rules {
@@ -274,6 +289,10 @@ func resolveCorrelations(rules []*Rule, comp *compiler, reject func(Rejection)) 
 			r.correlation.refs = r.correlation.refs[:0]
 			for _, name := range r.correlation.refNames {
 				target, ok := refs[name]
+				if !ok && rejected[name] {
+					bad, badErr = r, newError("sigma.err.corr_rule_rejected", name)
+					break
+				}
 				if !ok {
 					bad, badErr = r, newError("sigma.err.corr_rule", name)
 					break
@@ -292,7 +311,7 @@ func resolveCorrelations(rules []*Rule, comp *compiler, reject func(Rejection)) 
 		if bad == nil {
 			break
 		}
-		reject(Rejection{Path: bad.Path, ID: bad.ID, Title: bad.Title, Doc: bad.Document, Err: badErr})
+		reject(bad, badErr)
 		kept := rules[:0:0]
 		for _, r := range rules {
 			if r != bad {

@@ -140,12 +140,7 @@ func (e *Engine) matchField(fm *fieldMatcher) bool {
 	}
 	v := e.value(fm.slot)
 	if fm.all {
-		for i := range fm.values {
-			if !e.matchValue(&fm.values[i], v) {
-				return false
-			}
-		}
-		return len(fm.values) > 0
+		return allGroups(fm.values, func(m *valueMatcher) bool { return e.matchValue(m, v) })
 	}
 	for i := range fm.values {
 		if e.matchValue(&fm.values[i], v) {
@@ -329,12 +324,7 @@ func (e *Engine) matchKeywords(fm *fieldMatcher) bool {
 		return false
 	}
 	if fm.all {
-		for i := range fm.values {
-			if !anyKeyword(&fm.values[i]) {
-				return false
-			}
-		}
-		return len(fm.values) > 0
+		return allGroups(fm.values, anyKeyword)
 	}
 	for i := range fm.values {
 		if anyKeyword(&fm.values[i]) {
@@ -342,4 +332,25 @@ func (e *Engine) matchKeywords(fm *fieldMatcher) bool {
 		}
 	}
 	return false
+}
+
+// allGroups reports whether every written value (group) has a variant for
+// which match holds.
+func allGroups(values []valueMatcher, match func(*valueMatcher) bool) bool {
+	if len(values) == 0 {
+		return false
+	}
+	for i := 0; i < len(values); {
+		g := values[i].group
+		ok := false
+		for ; i < len(values) && values[i].group == g; i++ {
+			if !ok && match(&values[i]) {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -51,6 +51,10 @@ type valueMatcher struct {
 	// ref is the field slot compared by opFieldRef, refOp how.
 	ref   int
 	refOp opKind
+	// group numbers the values as written in the rule: the variants one
+	// value expands to (windash, base64offset, placeholders) share it, so
+	// the all modifier asks for one variant per written value.
+	group int
 }
 
 // fieldMatcher is one "field|modifiers: values" item of a selection.
@@ -184,9 +188,13 @@ func (c *compiler) compileValues(fm *fieldMatcher, mods modifiers, node *yaml.No
 	default:
 		return newError("sigma.err.value_shape", nodeKind(node))
 	}
-	for _, n := range scalars {
+	for i, n := range scalars {
+		first := len(fm.values)
 		if err := c.compileScalar(fm, mods, n); err != nil {
 			return err
+		}
+		for j := first; j < len(fm.values); j++ {
+			fm.values[j].group = i
 		}
 		if len(fm.values) > maxExpansion {
 			return newError("sigma.err.expansion_limit", n.Value, len(fm.values), maxExpansion)
