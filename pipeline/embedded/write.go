@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/canhgac/canhgac/ecs"
@@ -178,7 +179,10 @@ func foldDetection(ctx context.Context, tx *sql.Tx, d *Detection, now time.Time)
 		d.GroupKey).Scan(&alertID, &count, &first, &last, &idsJSON)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		alertID = ecs.AlertID(d.GroupKey, d.Time)
+		alertID, err = newAlertID(ctx, tx, d)
+		if err != nil {
+			return err
+		}
 	case err != nil:
 		return fmt.Errorf("find open alert of group %s: %w", d.GroupKey, err)
 	}
@@ -192,8 +196,7 @@ func foldDetection(ctx context.Context, tx *sql.Tx, d *Detection, now time.Time)
 	}
 	ts := d.Time.UnixNano()
 	if idsJSON == "" {
-		// No open alert: open one. The id may exist when a closed alert
-		// had the same group and first time; the match then counts there.
+		// No open alert: open one.
 		ids := boundIDs(nil, d.EventIDs)
 		idsB, _ := json.Marshal(ids)
 		tags := d.Tags
@@ -207,8 +210,7 @@ func foldDetection(ctx context.Context, tx *sql.Tx, d *Detection, now time.Time)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO alerts (id, group_key, rule_id, rule_name, level, status, region,
 			first_seen, last_seen, count, event_ids, tags, fields, updated_at)
-			VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, 1, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET count = count + 1, last_seen = max(last_seen, excluded.last_seen), updated_at = excluded.updated_at`,
+			VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, 1, ?, ?, ?, ?)`,
 			alertID, d.GroupKey, d.RuleID, d.RuleName, d.Level, d.Region, ts, ts, string(idsB), string(tagsB), string(fieldsB), now.UnixNano())
 		if err != nil {
 			return fmt.Errorf("open alert for rule %s: %w", d.RuleID, err)
@@ -228,6 +230,26 @@ func foldDetection(ctx context.Context, tx *sql.Tx, d *Detection, now time.Time)
 		return fmt.Errorf("update alert %s: %w", alertID, err)
 	}
 	return nil
+}
+
+// newAlertID returns ecs.AlertID of the group and time. When a closed alert
+// already has that id (it opened at the same event time), the group key is
+// suffixed with "#2", "#3", ... so the id stays deterministic for the same
+// history of detections.
+func newAlertID(ctx context.Context, tx *sql.Tx, d *Detection) (string, error) {
+	key := d.GroupKey
+	for n := 2; ; n++ {
+		id := ecs.AlertID(key, d.Time)
+		var one int
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM alerts WHERE id = ?", id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return id, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("check alert id %s: %w", id, err)
+		}
+		key = d.GroupKey + "#" + strconv.Itoa(n)
+	}
 }
 
 // boundIDs appends new event ids that are not yet listed, keeping at most
