@@ -1,4 +1,4 @@
-package console
+package console_test
 
 import (
 	"context"
@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canhgac/canhgac/console"
 	"github.com/canhgac/canhgac/console/auth"
+	"github.com/canhgac/canhgac/console/embedstore"
 	"github.com/canhgac/canhgac/ecs"
 	"github.com/canhgac/canhgac/i18n"
 	"github.com/canhgac/canhgac/pipeline"
@@ -33,7 +35,8 @@ var testUsers = []struct {
 
 type testEnv struct {
 	t       *testing.T
-	server  *Server
+	store   *embedstore.Store
+	users   *auth.Users
 	ts      *httptest.Server
 	events  []*ecs.Event
 	alertID string
@@ -43,13 +46,13 @@ type testEnv struct {
 // events and one brute-force detection from 112.95.230.3.
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	store := newTestStore(t)
+	raw, store := newTestStore(t)
 	events := loadSSHEvents(t, 60, seedEnd())
 	det := bruteForceDetection(t, events, "112.95.230.3")
-	if err := store.WriteBatch(context.Background(), &pipeline.Write{Events: events, Detections: []pipeline.Detection{det}}); err != nil {
+	if err := raw.WriteBatch(context.Background(), &pipeline.Write{Events: events, Detections: []pipeline.Detection{det}}); err != nil {
 		t.Fatalf("seed store: %v", err)
 	}
-	alerts, _, err := store.Alerts(context.Background(), AlertFilter{Limit: 10})
+	alerts, _, err := store.Alerts(context.Background(), console.AlertFilter{Limit: 10})
 	if err != nil || len(alerts) != 1 {
 		t.Fatalf("seeded alerts = %v, %v: want 1", alerts, err)
 	}
@@ -62,7 +65,7 @@ func newTestEnv(t *testing.T) *testEnv {
 			t.Fatal(err)
 		}
 	}
-	srv, err := NewServer(Options{
+	srv, err := console.NewServer(console.Options{
 		Events: store, Alerts: store, Users: users, Version: "test",
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "canhgac_up 1\n") }),
 		Logger:  testLogger(t),
@@ -72,7 +75,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &testEnv{t: t, server: srv, ts: ts, events: events, alertID: alerts[0].ID}
+	return &testEnv{t: t, store: store, users: users, ts: ts, events: events, alertID: alerts[0].ID}
 }
 
 type response struct {
@@ -599,7 +602,7 @@ func TestUITextsInCatalog(t *testing.T) {
 		prefix string
 		values []string
 	}{
-		{"ui.level.", alertLevels},
+		{"ui.level.", []string{"informational", "low", "medium", "high", "critical"}},
 		{"ui.status.", []string{"open", "acknowledged", "closed"}},
 		{"ui.role.", []string{"admin", "analyst", "auditor"}},
 		{"ui.range.", []string{"15m", "1h", "24h", "7d", "30d", "1y"}},
@@ -648,8 +651,8 @@ func TestStaticAndHeaders(t *testing.T) {
 
 func TestListenAndServeShutsDown(t *testing.T) {
 	env := newTestEnv(t)
-	srv, err := NewServer(Options{Addr: "127.0.0.1:0", Events: env.server.opts.Events, Alerts: env.server.opts.Alerts,
-		Users: env.server.opts.Users, Logger: testLogger(t)})
+	srv, err := console.NewServer(console.Options{Addr: "127.0.0.1:0", Events: env.store, Alerts: env.store,
+		Users: env.users, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -668,7 +671,7 @@ func TestListenAndServeShutsDown(t *testing.T) {
 }
 
 func TestNewServerRequiresStores(t *testing.T) {
-	if _, err := NewServer(Options{}); err == nil {
+	if _, err := console.NewServer(console.Options{}); err == nil {
 		t.Error("NewServer without stores: want error")
 	}
 }

@@ -1,20 +1,24 @@
-package console
+package console_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/canhgac/canhgac/pipeline"
+	"github.com/canhgac/canhgac/console/embedstore"
+	"github.com/canhgac/canhgac/pipeline/embedded"
 )
 
-// testStore is what the tests need from a store: the console's interfaces
-// plus the pipeline's write path for seeding.
-type testStore interface {
-	EventSearcher
-	AlertStore
-	WriteBatch(ctx context.Context, w *pipeline.Write) error
-}
-
-func newTestStore(t testing.TB) testStore {
-	return newDevStore()
+// newTestStore opens the embedded store in a temporary folder; tests run
+// against the store `canhgac run` uses.
+func newTestStore(t testing.TB) (*embedded.Store, *embedstore.Store) {
+	t.Helper()
+	s, err := embedded.Open(t.TempDir(), embedded.Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatalf("open embedded store: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close embedded store: %v", err)
+		}
+	})
+	return s, embedstore.New(s)
 }

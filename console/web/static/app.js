@@ -297,15 +297,16 @@ async function viewOverview(params) {
   return section;
 }
 
-function niceMax(v) {
-  if (v <= 5) return 5;
-  const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
-
-function axisTicks(max) {
-  return [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(max * f * 100) / 100);
+// niceScale returns a round axis maximum at or above v and its four ticks.
+function niceScale(v) {
+  const raw = Math.max(1, v) / 4;
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  let step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);
+  step = Math.max(1, step);
+  const max = step * Math.max(1, Math.ceil(v / step));
+  const ticks = [];
+  for (let x = 0; x <= max; x += step) ticks.push(x);
+  return { max, ticks };
 }
 
 // eventsChart draws stacked bars: one bar per interval, one colour per
@@ -314,12 +315,12 @@ function eventsChart(data) {
   const W = 720, H = 260, L = 48, R = 8, T = 10, B = 28;
   const n = data.buckets.length;
   const totals = data.buckets.map((b) => Object.values(b.counts).reduce((a, c) => a + c, 0));
-  const max = niceMax(Math.max(1, ...totals));
+  const { max, ticks } = niceScale(Math.max(1, ...totals));
   const bw = (W - L - R) / Math.max(1, n);
   const y = (v) => T + (H - T - B) * (1 - v / max);
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
     'aria-label': t('ui.overview.events_chart') + ': ' + t('ui.overview.events_total', data.events_total) });
-  for (const tick of axisTicks(max)) {
+  for (const tick of ticks) {
     root.append(svg('line', { x1: L, x2: W - R, y1: y(tick), y2: y(tick), class: 'grid-line' }));
     root.append(svg('text', { x: L - 6, y: y(tick) + 4, class: 'axis-label', 'text-anchor': 'end' }, String(tick)));
   }
@@ -349,12 +350,12 @@ function eventsChart(data) {
 function alertsChart(data) {
   const W = 360, H = 260, L = 40, R = 8, T = 18, B = 40;
   const counts = data.levels.map((l) => data.alerts_by_level[l] || 0);
-  const max = niceMax(Math.max(1, ...counts));
+  const { max, ticks } = niceScale(Math.max(1, ...counts));
   const slot = (W - L - R) / data.levels.length;
   const y = (v) => T + (H - T - B) * (1 - v / max);
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
     'aria-label': t('ui.overview.alerts_chart') + ': ' + data.levels.map((l, i) => t('ui.level.' + l) + ' ' + counts[i]).join(', ') });
-  for (const tick of axisTicks(max)) {
+  for (const tick of ticks) {
     root.append(svg('line', { x1: L, x2: W - R, y1: y(tick), y2: y(tick), class: 'grid-line' }));
     root.append(svg('text', { x: L - 6, y: y(tick) + 4, class: 'axis-label', 'text-anchor': 'end' }, String(tick)));
   }
@@ -426,7 +427,8 @@ async function viewAlerts(params) {
       ['ui.alerts.last_seen', 'ui.alerts.level', 'ui.alerts.rule', 'ui.alerts.status', 'ui.alerts.region', 'ui.alerts.count', 'ui.alerts.key_fields']
         .map((k) => h('th', { scope: 'col' }, t(k))))),
     h('tbody', {}, rows)));
-  section.append(pager(data.total, limit, offset, (o) => go('alerts', { ...filters(), offset: o })));
+  const nav = pager(data.total, limit, offset, (o) => go('alerts', { ...filters(), offset: o }));
+  if (nav) section.append(nav);
   return section;
 }
 
@@ -579,10 +581,8 @@ async function viewSearch(params) {
     return section;
   }
   section.append(eventsTable(data.events, t('ui.search.table')));
-  section.append(pager(data.total, limit, offset, (o) => {
-    const p = Object.fromEntries(params.entries());
-    go('search', { ...p, offset: o });
-  }));
+  const nav = pager(data.total, limit, offset, (o) => go('search', { ...Object.fromEntries(params.entries()), offset: o }));
+  if (nav) section.append(nav);
   return section;
 }
 
