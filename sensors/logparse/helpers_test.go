@@ -93,4 +93,6 @@ func zurich(t *testing.T) *time.Location {
 	return loc
 }
 
+func osReadFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
 func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -138,11 +138,12 @@ func parseSSHD(msg string, f ecs.Fields) {
 	case strings.HasPrefix(m, "input_userauth_request: invalid user "):
 		setAction(f, ActionInvalidUser, categoryAuth, typeInfo, "failure")
 		f.SetString("user.name", m[len("input_userauth_request: invalid user "):])
-	case strings.HasPrefix(m, "User ") && strings.Contains(m, " not allowed because "):
-		i := strings.LastIndex(m, " not allowed because ")
-		who := m[len("User "):i]
+	case strings.HasPrefix(m, "User ") && strings.Contains(m[len("User "):], " not allowed because "):
+		rest := m[len("User "):]
+		i := strings.LastIndex(rest, " not allowed because ")
+		who := rest[:i]
 		setAction(f, ActionUserNotAllowed, categoryAuth, typeDenied, "failure")
-		f["system.auth.ssh.reason"] = m[i+len(" not allowed because "):]
+		f["system.auth.ssh.reason"] = rest[i+len(" not allowed because "):]
 		if j := strings.LastIndex(who, " from "); j >= 0 {
 			f["user.name"] = who[:j]
 			setSource(f, who[j+len(" from "):])

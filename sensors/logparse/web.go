@@ -354,8 +354,8 @@ func classifyApacheAuth(msg string, f ecs.Fields) {
 		setWebEvent(f, "failure")
 		f["event.type"] = typeDenied
 		return
-	case strings.HasPrefix(m, "user ") && strings.Contains(m, " not found"):
-		u := m[len("user "):strings.Index(m, " not found")]
+	case strings.HasPrefix(m, "user ") && strings.Contains(m[len("user "):], " not found"):
+		u, _, _ := strings.Cut(m[len("user "):], " not found")
 		if strings.HasPrefix(u, "`") {
 			if i := strings.Index(u, "' in realm"); i > 0 {
 				u = u[1:i]
@@ -498,9 +498,8 @@ func classifyNginxAuth(msg string, f ecs.Fields) {
 			return
 		}
 		user = u
-	case strings.HasPrefix(msg, "PAM: user '") && strings.Contains(msg, "' - not authenticated"):
-		rest := msg[len("PAM: user '"):]
-		user = rest[:strings.Index(rest, "' - not authenticated")]
+	case strings.HasPrefix(msg, "PAM: user '") && strings.Contains(msg[len("PAM: user '"):], "' - not authenticated"):
+		user, _, _ = strings.Cut(msg[len("PAM: user '"):], "' - not authenticated")
 	default:
 		setWebEvent(f, "")
 		return
