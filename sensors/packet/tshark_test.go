@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -276,4 +277,15 @@ func compareSSH(t *testing.T, s *Summary, rows [][]string) {
 	if !slices.Equal(got, want) {
 		t.Errorf("SSH banners differ from tshark:\n got %q\nwant %q", got, want)
 	}
+}
+
+func execOutput(name string, args ...string) ([]byte, error) {
+	cmd := exec.Command(name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", err, stderr.String())
+	}
+	return out, nil
 }
