@@ -10,6 +10,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -103,13 +104,26 @@ type config struct {
 	fields     []fieldEntry
 }
 
-func loadConfig(logsourceFiles, fieldmapFiles []string) (*config, error) {
+// embeddedConfig parses the embedded tables once; loads copy it.
+var embeddedConfig = sync.OnceValues(func() (*config, error) {
 	c := &config{}
 	if err := c.addLogsources("logsources.yaml (embedded)", defaultLogsources); err != nil {
 		return nil, err
 	}
 	if err := c.addFieldmap("fieldmap.yaml (embedded)", defaultFieldmap); err != nil {
 		return nil, err
+	}
+	return c, nil
+})
+
+func loadConfig(logsourceFiles, fieldmapFiles []string) (*config, error) {
+	base, err := embeddedConfig()
+	if err != nil {
+		return nil, err
+	}
+	c := &config{
+		logsources: append([]logsourceEntry(nil), base.logsources...),
+		fields:     append([]fieldEntry(nil), base.fields...),
 	}
 	for _, p := range logsourceFiles {
 		data, err := os.ReadFile(p)

@@ -1,6 +1,9 @@
 package sigma
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 type globKind uint8
 
@@ -16,7 +19,8 @@ type globToken struct {
 }
 
 // globMatch reports whether s matches the whole pattern. It backtracks only
-// to the last star, so the cost is O(len(s) × tokens) in the worst case.
+// to the last star, and a star followed by a literal jumps straight to the
+// literal's next occurrence, so the cost is O(len(s) × tokens) at worst.
 func globMatch(toks []globToken, s string) bool {
 	ti, si := 0, 0
 	starTok, starPos := -1, 0
@@ -30,6 +34,14 @@ func globMatch(toks []globToken, s string) bool {
 				}
 				starTok, starPos = ti, si
 				ti++
+				if next := toks[ti]; next.kind == globLiteral {
+					i := strings.Index(s[si:], next.lit)
+					if i < 0 {
+						return false
+					}
+					starPos = si + i
+					si = starPos
+				}
 				continue
 			case globOne:
 				if si < len(s) {
@@ -39,7 +51,7 @@ func globMatch(toks []globToken, s string) bool {
 					continue
 				}
 			case globLiteral:
-				if len(s)-si >= len(t.lit) && s[si:si+len(t.lit)] == t.lit {
+				if strings.HasPrefix(s[si:], t.lit) {
 					si += len(t.lit)
 					ti++
 					continue
@@ -48,11 +60,19 @@ func globMatch(toks []globToken, s string) bool {
 		} else if si == len(s) {
 			return true
 		}
+		// Mismatch: let the last star take one more character.
 		if starTok < 0 || starPos >= len(s) {
 			return false
 		}
 		_, n := utf8.DecodeRuneInString(s[starPos:])
 		starPos += n
+		if next := toks[starTok+1]; next.kind == globLiteral {
+			i := strings.Index(s[starPos:], next.lit)
+			if i < 0 {
+				return false
+			}
+			starPos += i
+		}
 		ti, si = starTok+1, starPos
 	}
 }

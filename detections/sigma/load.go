@@ -59,16 +59,25 @@ func (r Rejection) Message(lang i18n.Lang) string {
 // path or an invalid configuration file; a rule that does not compile is
 // reported in the LoadReport and left out.
 func LoadFiles(paths []string, opts LoadOptions) (*Ruleset, *LoadReport, error) {
+	files, err := collectPaths(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	return load(files, opts)
+}
+
+// collectPaths reads the rule files named by paths, walking folders.
+func collectPaths(paths []string) ([]sourceFile, error) {
 	var files []sourceFile
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("load rules: %w", err)
+			return nil, fmt.Errorf("load rules: %w", err)
 		}
 		if !info.IsDir() {
 			data, err := os.ReadFile(p)
 			if err != nil {
-				return nil, nil, fmt.Errorf("load rules: %w", err)
+				return nil, fmt.Errorf("load rules: %w", err)
 			}
 			files = append(files, sourceFile{path: p, data: data})
 			continue
@@ -88,15 +97,24 @@ func LoadFiles(paths []string, opts LoadOptions) (*Ruleset, *LoadReport, error) 
 			return nil
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("load rules from %s: %w", p, err)
+			return nil, fmt.Errorf("load rules from %s: %w", p, err)
 		}
 	}
-	return load(files, opts)
+	return files, nil
 }
 
 // LoadFS loads every *.yml and *.yaml file of fsys, for example the
 // embedded bundled rule pack.
 func LoadFS(fsys fs.FS, opts LoadOptions) (*Ruleset, *LoadReport, error) {
+	files, err := collectFS(fsys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return load(files, opts)
+}
+
+// collectFS reads every rule file of fsys.
+func collectFS(fsys fs.FS) ([]sourceFile, error) {
 	var files []sourceFile
 	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -113,9 +131,9 @@ func LoadFS(fsys fs.FS, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("load rules: %w", err)
+		return nil, fmt.Errorf("load rules: %w", err)
 	}
-	return load(files, opts)
+	return files, nil
 }
 
 // LoadBytes loads rules from one YAML text; name is used as the path in
