@@ -2,12 +2,12 @@ package sigma
 
 import (
 	"fmt"
-	"time"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/canhgac/canhgac/ecs"
