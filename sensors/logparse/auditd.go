@@ -378,7 +378,7 @@ func (d *Decoder) auditRecordOut(ev *auditEvent) Record {
 	f["event.module"] = "auditd"
 	f["event.kind"] = "event"
 	f["event.original"] = raw
-	f["event.action"] = strings.ToLower(p.typ)
+	f["event.action"] = d.names.lower(p.typ)
 	f["auditd.log.record_type"] = p.typ
 	f["auditd.log.sequence"] = int64(ev.serial)
 	f.SetString("host.name", ev.node)
@@ -390,16 +390,16 @@ func (d *Decoder) auditRecordOut(ev *auditEvent) Record {
 		f["auditd.log.record_types"] = types
 	}
 	for _, kv := range p.kv {
-		f["auditd.log."+kv.key] = kv.value
+		f[d.names.join("auditd.log.", kv.key)] = kv.value
 	}
 	for i := range ev.records {
 		if i == primary {
 			continue
 		}
 		r := &ev.records[i]
-		prefix := "auditd.log." + strings.ToLower(r.typ) + "."
+		prefix := d.names.typePrefix(r.typ)
 		for _, kv := range r.kv {
-			addAuditValue(f, prefix+kv.key, kv.value)
+			addAuditValue(f, d.names.join(prefix, kv.key), kv.value)
 		}
 	}
 	auditECS(ev, p, f)
@@ -495,9 +495,7 @@ func auditECS(ev *auditEvent, p *auditRecord, f ecs.Fields) {
 			outcome = "failure"
 		}
 	}
-	if outcome != "" {
-		f["event.outcome"] = outcome
-	}
+	setOutcome(f, outcome)
 	var args []string
 	for i := range ev.records {
 		r := &ev.records[i]
@@ -564,4 +562,50 @@ func auditECS(ev *auditEvent, p *auditRecord, f ecs.Fields) {
 		f["event.category"] = []string{"intrusion_detection"}
 		f["event.type"] = typeDenied
 	}
+}
+
+// fieldNames caches the field names built from auditd keys, which repeat on
+// every event, so that building a record does not concatenate strings per
+// key. The cache stops growing at maxFieldNames entries (keys are input
+// data); later names are built each time.
+type fieldNames struct {
+	joined map[[2]string]string
+}
+
+const maxFieldNames = 8192
+
+func (n *fieldNames) join(prefix, key string) string {
+	k := [2]string{prefix, key}
+	if s, ok := n.joined[k]; ok {
+		return s
+	}
+	return n.store(k, prefix+key)
+}
+
+// typePrefix returns "auditd.log.<type in lower case>.".
+func (n *fieldNames) typePrefix(typ string) string {
+	k := [2]string{"\x00prefix", typ}
+	if s, ok := n.joined[k]; ok {
+		return s
+	}
+	return n.store(k, "auditd.log."+strings.ToLower(typ)+".")
+}
+
+// lower returns typ in lower case.
+func (n *fieldNames) lower(typ string) string {
+	k := [2]string{"\x00lower", typ}
+	if s, ok := n.joined[k]; ok {
+		return s
+	}
+	return n.store(k, strings.ToLower(typ))
+}
+
+func (n *fieldNames) store(k [2]string, s string) string {
+	if n.joined == nil {
+		n.joined = make(map[[2]string]string)
+	}
+	if len(n.joined) < maxFieldNames {
+		n.joined[k] = s
+	}
+	return s
 }

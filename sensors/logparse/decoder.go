@@ -128,6 +128,7 @@ type Decoder struct {
 	maxLine int
 	audit   auditGrouper
 	ssh     sshSessions
+	names   fieldNames
 }
 
 // NewDecoder returns a Decoder for format.

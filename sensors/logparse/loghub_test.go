@@ -102,6 +102,8 @@ func TestLoghubApache(t *testing.T) {
 		msg := str(f["message"])
 		if addr, has := f["source.address"]; has {
 			msg = "[client " + str(addr) + "] " + msg
+		} else if ip, has := f["source.ip"]; has {
+			msg = "[client " + str(ip) + "] " + msg
 		}
 		if msg != content {
 			ok = false

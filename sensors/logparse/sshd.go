@@ -34,37 +34,64 @@ const (
 	ActionWebAuth           = "http_auth" // web server error log: user not found, password mismatch, access denied
 )
 
+// Category and type values, boxed once: storing a []string in a map of
+// interfaces would otherwise allocate on every event. Records share these
+// slices, so consumers must treat field values as read-only.
 var (
-	categoryAuth    = []string{"authentication"}
-	categoryNetwork = []string{"network"}
-	categorySession = []string{"session"}
-	categoryProcess = []string{"process"}
-	typeStart       = []string{"start"}
-	typeEnd         = []string{"end"}
-	typeInfo        = []string{"info"}
-	typeDenied      = []string{"denied"}
-	typeAllowed     = []string{"allowed"}
+	categoryAuth    any = []string{"authentication"}
+	categoryNetwork any = []string{"network"}
+	categorySession any = []string{"session"}
+	categoryProcess any = []string{"process"}
+	typeStart       any = []string{"start"}
+	typeEnd         any = []string{"end"}
+	typeInfo        any = []string{"info"}
+	typeDenied      any = []string{"denied"}
 )
 
-func setAction(f ecs.Fields, action string, category, typ []string, outcome string) {
+var (
+	outcomeSuccess any = "success"
+	outcomeFailure any = "failure"
+)
+
+func setAction(f ecs.Fields, action string, category, typ any, outcome string) {
 	f["event.action"] = action
 	f["event.category"] = category
 	f["event.type"] = typ
-	if outcome != "" {
+	setOutcome(f, outcome)
+}
+
+// setOutcome stores event.outcome without allocating for the two common
+// values; "" leaves it unset.
+func setOutcome(f ecs.Fields, outcome string) {
+	switch outcome {
+	case "":
+	case "success":
+		f["event.outcome"] = outcomeSuccess
+	case "failure":
+		f["event.outcome"] = outcomeFailure
+	default:
 		f["event.outcome"] = outcome
 	}
 }
 
 // setSource stores a host token as source.ip (IPv4-mapped IPv6 addresses
-// unmapped) or, when it is a host name, as source.address.
+// unmapped, the written form kept in source.address) or, when it is a host
+// name, as source.address and source.domain.
 func setSource(f ecs.Fields, host string) bool {
 	host = strings.TrimSpace(host)
 	if host == "" || host == "?" || host == "UNKNOWN" {
 		return false
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
-		f["source.ip"] = a.Unmap().String()
-		f["source.address"] = host
+		if a.Is4() {
+			// ParseAddr accepts only the canonical dotted form.
+			f["source.ip"] = host
+		} else {
+			f["source.ip"] = a.Unmap().String()
+		}
+		if a.Is4In6() || a.Zone() != "" {
+			f["source.address"] = host
+		}
 		return true
 	}
 	if !isHostName(host) {
@@ -509,7 +536,12 @@ func pamSSHD(m string, f ecs.Fields) {
 //     (event.category authentication, event.outcome failure), so the failure
 //     is attributed to an address.
 type sshSessions struct {
-	procs map[string]sshProc
+	procs map[sshProcKey]sshProc
+}
+
+type sshProcKey struct {
+	host string
+	pid  int64
 }
 
 type sshProc struct {
@@ -527,9 +559,9 @@ func (s *sshSessions) enrich(host string, f ecs.Fields) {
 		return
 	}
 	if s.procs == nil {
-		s.procs = make(map[string]sshProc)
+		s.procs = make(map[sshProcKey]sshProc)
 	}
-	key := host + "\x00" + strconv.FormatInt(pid, 10)
+	key := sshProcKey{host, pid}
 	p, known := s.procs[key]
 	failed := f["event.outcome"] == "failure"
 	if ip, ok := f["source.ip"].(string); ok {

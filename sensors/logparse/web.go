@@ -9,10 +9,10 @@ import (
 )
 
 var (
-	categoryWeb     = []string{"web"}
-	categoryWebAuth = []string{"web", "authentication"}
-	typeAccess      = []string{"access"}
-	typeError       = []string{"error"}
+	categoryWeb     any = []string{"web"}
+	categoryWebAuth any = []string{"web", "authentication"}
+	typeAccess      any = []string{"access"}
+	typeError       any = []string{"error"}
 )
 
 // parseAccess parses the NCSA common and combined access log formats that
@@ -99,7 +99,7 @@ func (d *Decoder) parseAccess(s string) (parsed, bool) {
 	}
 	f["event.category"] = category
 	f["event.type"] = typeAccess
-	f["event.outcome"] = outcome
+	setOutcome(f, outcome)
 	return parsed{ts: ts, fields: f}, true
 }
 
@@ -391,9 +391,7 @@ func classifyApacheAuth(msg string, f ecs.Fields) {
 func setWebEvent(f ecs.Fields, outcome string) {
 	f["event.category"] = categoryWeb
 	f["event.type"] = typeError
-	if outcome != "" {
-		f["event.outcome"] = outcome
-	}
+	setOutcome(f, outcome)
 }
 
 // parseNginxError parses nginx's error log:

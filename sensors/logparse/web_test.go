@@ -29,7 +29,7 @@ func TestAccessLogFiles(t *testing.T) {
 			f := rec.Fields
 			status, _ := strconv.ParseInt(m[7], 10, 64)
 			ts, _ := time.Parse("02/Jan/2006:15:04:05 -0700", m[3])
-			if f["source.address"] != m[1] || f["http.request.method"] != m[4] || f["url.original"] != m[5] ||
+			if f["source.ip"] != m[1] && f["source.address"] != m[1] || f["http.request.method"] != m[4] || f["url.original"] != m[5] ||
 				f["http.version"] != m[6] || f["http.response.status_code"] != status || !rec.Timestamp.Equal(ts) {
 				t.Errorf("%s:%d: fields %v", name, l.no, f)
 			}
