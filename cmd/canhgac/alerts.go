@@ -1,0 +1,320 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/canhgac/canhgac/i18n"
+)
+
+// alertView is an alert as the console API returns it.
+type alertView struct {
+	ID        string         `json:"id"`
+	RuleID    string         `json:"rule_id"`
+	RuleName  string         `json:"rule_name"`
+	Level     string         `json:"level"`
+	Status    string         `json:"status"`
+	Reason    string         `json:"reason,omitempty"`
+	Region    string         `json:"region,omitempty"`
+	FirstSeen time.Time      `json:"first_seen"`
+	LastSeen  time.Time      `json:"last_seen"`
+	Count     int            `json:"count"`
+	EventIDs  []string       `json:"event_ids"`
+	Tags      []string       `json:"tags,omitempty"`
+	Fields    map[string]any `json:"fields,omitempty"`
+}
+
+func alertHeaders(lang i18n.Lang) []string {
+	return headers(lang, "cli.alerts.col.id", "cli.alerts.col.last_seen", "cli.alerts.col.level", "cli.alerts.col.status",
+		"cli.alerts.col.count", "cli.alerts.col.region", "cli.alerts.col.rule")
+}
+
+func alertCells(a alertView) []string {
+	return []string{a.ID, a.LastSeen.Local().Format(time.DateTime), a.Level, a.Status, strconv.Itoa(a.Count), a.Region, a.RuleName}
+}
+
+func alertsListCommand() *command {
+	var server, level, status, region, rule, from, to string
+	var limit, offset int
+	return &command{
+		name:    "alerts list",
+		summary: "cli.alerts_list.summary",
+		usage:   "cli.alerts_list.usage",
+		flags: func(fs *flag.FlagSet, c *cli) {
+			formatFlag(fs, c)
+			serverFlag(fs, c, &server)
+			fs.StringVar(&level, "level", "", i18n.T(c.lang, "cli.alerts.flag.level"))
+			fs.StringVar(&status, "status", "", i18n.T(c.lang, "cli.alerts.flag.status"))
+			fs.StringVar(&region, "region", "", i18n.T(c.lang, "cli.alerts.flag.region"))
+			fs.StringVar(&rule, "rule", "", i18n.T(c.lang, "cli.alerts.flag.rule"))
+			fs.StringVar(&from, "from", "", i18n.T(c.lang, "cli.flag.from"))
+			fs.StringVar(&to, "to", "", i18n.T(c.lang, "cli.flag.to"))
+			fs.IntVar(&limit, "limit", 50, i18n.T(c.lang, "cli.flag.limit"))
+			fs.IntVar(&offset, "offset", 0, i18n.T(c.lang, "cli.flag.offset"))
+		},
+		run: func(ctx context.Context, c *cli, args []string) error {
+			a, err := newAPIClient(c, server)
+			if err != nil {
+				return err
+			}
+			q := url.Values{}
+			for name, v := range map[string]string{"level": level, "status": status, "region": region, "rule": rule, "from": from, "to": to} {
+				if v != "" {
+					q.Set(name, v)
+				}
+			}
+			q.Set("limit", strconv.Itoa(limit))
+			q.Set("offset", strconv.Itoa(offset))
+			var resp struct {
+				Total  int         `json:"total"`
+				Alerts []alertView `json:"alerts"`
+			}
+			if err := a.call(ctx, http.MethodGet, "/api/alerts?"+q.Encode(), nil, &resp); err != nil {
+				return err
+			}
+			out := c.table(alertHeaders(c.lang)...)
+			for _, al := range resp.Alerts {
+				if err := out.Row(alertCells(al), al); err != nil {
+					return err
+				}
+			}
+			if err := out.Flush(); err != nil {
+				return err
+			}
+			if c.format == "table" {
+				fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.alerts.total", len(resp.Alerts), resp.Total))
+			}
+			return nil
+		},
+	}
+}
+
+func alertsShowCommand() *command {
+	var server string
+	return &command{
+		name:    "alerts show",
+		summary: "cli.alerts_show.summary",
+		usage:   "cli.alerts_show.usage",
+		flags: func(fs *flag.FlagSet, c *cli) {
+			formatFlag(fs, c)
+			serverFlag(fs, c, &server)
+		},
+		run: func(ctx context.Context, c *cli, args []string) error {
+			id, err := oneArg(args, "ID")
+			if err != nil {
+				return err
+			}
+			a, err := newAPIClient(c, server)
+			if err != nil {
+				return err
+			}
+			var resp struct {
+				Alert  alertView        `json:"alert"`
+				Events []map[string]any `json:"events"`
+			}
+			if err := a.call(ctx, http.MethodGet, "/api/alerts/"+url.PathEscape(id), nil, &resp); err != nil {
+				return err
+			}
+			if c.format == "json" {
+				return writeJSON(c.stdout, resp)
+			}
+			al := resp.Alert
+			w := c.stdout
+			row := func(key string, v any) { fmt.Fprintf(w, "%-16s %v\n", i18n.T(c.lang, key)+":", v) }
+			row("cli.alerts.col.id", al.ID)
+			row("cli.alerts.col.rule", al.RuleName+" ("+al.RuleID+")")
+			row("cli.alerts.col.level", al.Level)
+			row("cli.alerts.col.status", al.Status)
+			if al.Reason != "" {
+				row("cli.alerts.col.reason", al.Reason)
+			}
+			row("cli.alerts.col.region", al.Region)
+			row("cli.alerts.col.first_seen", al.FirstSeen.Local().Format(time.DateTime))
+			row("cli.alerts.col.last_seen", al.LastSeen.Local().Format(time.DateTime))
+			row("cli.alerts.col.count", al.Count)
+			if len(al.Tags) > 0 {
+				row("cli.alerts.col.tags", strings.Join(al.Tags, ", "))
+			}
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, i18n.T(c.lang, "cli.alerts.events", len(resp.Events)))
+			return printEvents(c, resp.Events)
+		},
+	}
+}
+
+func oneArg(args []string, name string) (string, error) {
+	switch len(args) {
+	case 0:
+		return "", &usageError{fail("cli.error.args_missing", name)}
+	case 1:
+		return args[0], nil
+	}
+	return "", &usageError{fail("cli.error.args_extra", strings.Join(args[1:], " "))}
+}
+
+func alertsAckCommand() *command {
+	var server string
+	return &command{
+		name:    "alerts ack",
+		summary: "cli.alerts_ack.summary",
+		usage:   "cli.alerts_ack.usage",
+		flags:   func(fs *flag.FlagSet, c *cli) { serverFlag(fs, c, &server) },
+		run: func(ctx context.Context, c *cli, args []string) error {
+			return changeAlert(ctx, c, server, args, "ack", nil, "cli.alerts.acked")
+		},
+	}
+}
+
+func alertsCloseCommand() *command {
+	var server, reason string
+	return &command{
+		name:    "alerts close",
+		summary: "cli.alerts_close.summary",
+		usage:   "cli.alerts_close.usage",
+		flags: func(fs *flag.FlagSet, c *cli) {
+			serverFlag(fs, c, &server)
+			fs.StringVar(&reason, "reason", "", i18n.T(c.lang, "cli.alerts.flag.reason"))
+		},
+		run: func(ctx context.Context, c *cli, args []string) error {
+			if strings.TrimSpace(reason) == "" {
+				return &usageError{fail("cli.alerts.reason_required")}
+			}
+			return changeAlert(ctx, c, server, args, "close", map[string]string{"reason": reason}, "cli.alerts.closed")
+		},
+	}
+}
+
+func changeAlert(ctx context.Context, c *cli, server string, args []string, action string, body any, doneKey string) error {
+	id, err := oneArg(args, "ID")
+	if err != nil {
+		return err
+	}
+	a, err := newAPIClient(c, server)
+	if err != nil {
+		return err
+	}
+	if body == nil {
+		body = map[string]string{}
+	}
+	if err := a.call(ctx, http.MethodPost, "/api/alerts/"+url.PathEscape(id)+"/"+action, body, nil); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, i18n.T(c.lang, doneKey, id))
+	return nil
+}
+
+func searchCommand() *command {
+	var server, from, to string
+	var limit, offset int
+	return &command{
+		name:    "search",
+		summary: "cli.search.summary",
+		usage:   "cli.search.usage",
+		flags: func(fs *flag.FlagSet, c *cli) {
+			formatFlag(fs, c)
+			serverFlag(fs, c, &server)
+			fs.StringVar(&from, "from", "now-24h", i18n.T(c.lang, "cli.flag.from"))
+			fs.StringVar(&to, "to", "", i18n.T(c.lang, "cli.flag.to"))
+			fs.IntVar(&limit, "limit", 50, i18n.T(c.lang, "cli.flag.limit"))
+			fs.IntVar(&offset, "offset", 0, i18n.T(c.lang, "cli.flag.offset"))
+		},
+		run: func(ctx context.Context, c *cli, args []string) error {
+			query := strings.Join(args, " ")
+			a, err := newAPIClient(c, server)
+			if err != nil {
+				return err
+			}
+			q := url.Values{"q": {query}, "from": {from}, "limit": {strconv.Itoa(limit)}, "offset": {strconv.Itoa(offset)}}
+			if to != "" {
+				q.Set("to", to)
+			}
+			var resp struct {
+				Total  int              `json:"total"`
+				TookMS int64            `json:"took_ms"`
+				Events []map[string]any `json:"events"`
+			}
+			if err := a.call(ctx, http.MethodGet, "/api/search?"+q.Encode(), nil, &resp); err != nil {
+				return err
+			}
+			if err := printEvents(c, resp.Events); err != nil {
+				return err
+			}
+			if c.format == "table" {
+				fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.search.total", len(resp.Events), resp.Total, resp.TookMS))
+			}
+			return nil
+		},
+	}
+}
+
+// eventColumns are the nested-document paths shown per event in tables.
+var eventColumns = []struct{ key, path string }{
+	{"cli.events.col.time", "@timestamp"},
+	{"cli.events.col.dataset", "event.dataset"},
+	{"cli.events.col.host", "host.hostname|host.name|observer.name"},
+	{"cli.events.col.source", "source.ip"},
+	{"cli.events.col.user", "user.name"},
+	{"cli.events.col.message", "message|event.original|event.action"},
+}
+
+// printEvents prints event documents as a table or CSV, or each as one
+// JSON line.
+func printEvents(c *cli, docs []map[string]any) error {
+	keys := make([]string, len(eventColumns))
+	for i, col := range eventColumns {
+		keys[i] = col.key
+	}
+	out := c.table(headers(c.lang, keys...)...)
+	for _, doc := range docs {
+		cells := make([]string, len(eventColumns))
+		for i, col := range eventColumns {
+			for _, path := range strings.Split(col.path, "|") {
+				if v := lookupPath(doc, path); v != "" {
+					cells[i] = v
+					break
+				}
+			}
+		}
+		if err := out.Row(cells, doc); err != nil {
+			return err
+		}
+	}
+	return out.Flush()
+}
+
+// lookupPath finds a dotted path in a nested document, also where a
+// document keeps a dotted name flat.
+func lookupPath(doc map[string]any, path string) string {
+	if v, ok := doc[path]; ok {
+		return valueText(v)
+	}
+	head, rest, found := strings.Cut(path, ".")
+	if !found {
+		return ""
+	}
+	sub, ok := doc[head].(map[string]any)
+	if !ok {
+		return ""
+	}
+	return lookupPath(sub, rest)
+}
+
+func valueText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	data, _ := json.Marshal(v)
+	return string(data)
+}

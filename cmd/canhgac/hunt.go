@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/canhgac/canhgac/detections/sigma"
+	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/i18n"
+	"github.com/canhgac/canhgac/pipeline"
+	"github.com/canhgac/canhgac/sensors/filesource"
+	"github.com/canhgac/canhgac/sensors/logparse"
+)
+
+func huntCommand() *command {
+	var rules, placeholders, format string
+	var noBundled bool
+	return &command{
+		name:    "hunt",
+		summary: "cli.hunt.summary",
+		usage:   "cli.hunt.usage",
+		flags: func(fs *flag.FlagSet, c *cli) {
+			formatFlag(fs, c)
+			fs.StringVar(&rules, "rules", "", i18n.T(c.lang, "cli.flag.rules"))
+			fs.StringVar(&placeholders, "placeholders", "", i18n.T(c.lang, "cli.flag.placeholders"))
+			fs.BoolVar(&noBundled, "no-bundled-rules", false, i18n.T(c.lang, "cli.flag.no_bundled"))
+			fs.StringVar(&format, "log-format", "auto", i18n.T(c.lang, "cli.flag.log_format"))
+		},
+		run: func(ctx context.Context, c *cli, args []string) error {
+			if len(args) == 0 {
+				return &usageError{fail("cli.error.args_missing", "PATH")}
+			}
+			logFormat, err := logparse.ParseFormat(format)
+			if err != nil {
+				return &usageError{err}
+			}
+			rs, err := loadRules(c, splitList(rules), placeholders, noBundled || rules != "")
+			if err != nil {
+				return err
+			}
+			return hunt(ctx, c, rs, logFormat, args)
+		},
+	}
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// expandInputs turns folders into the files below them, sorted, so a hunt
+// over a folder reads every file in a stable order.
+func expandInputs(paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, fail("cli.hunt.input_missing", p, err)
+		}
+		if !info.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.Type().IsRegular() {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fail("cli.hunt.input_missing", p, err)
+		}
+		sort.Strings(found)
+		files = append(files, found...)
+	}
+	return files, nil
+}
+
+// hunt runs the rules over the files and prints each detection.
+func hunt(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.Format, paths []string) error {
+	files, err := expandInputs(paths)
+	if err != nil {
+		return err
+	}
+	out := c.table(i18n.T(c.lang, "cli.hunt.col.time"), i18n.T(c.lang, "cli.hunt.col.level"),
+		i18n.T(c.lang, "cli.hunt.col.rule"), i18n.T(c.lang, "cli.hunt.col.rule_id"),
+		i18n.T(c.lang, "cli.hunt.col.fields"), i18n.T(c.lang, "cli.hunt.col.source"))
+	engine := sigma.NewEngine(rs, sigma.EngineOptions{})
+	var writeErr error
+	count := 0
+	print := func(d sigma.Detection) {
+		count++
+		if writeErr == nil {
+			writeErr = out.Row(detectionCells(d), detectionDocument(d))
+		}
+	}
+	bar := newProgress(c.stderr)
+	var events, dead int
+	for _, path := range files {
+		info, err := os.Stat(path)
+		if err != nil {
+			return fail("cli.hunt.input_missing", path, err)
+		}
+		bar.begin(path, info.Size())
+		n, d, err := filesource.Read(ctx, path, filesource.Options{Format: logFormat, Progress: bar.update, Packets: readPackets},
+			func(b *pipeline.Batch) error {
+				for _, ev := range b.Events {
+					engine.Process(ev, print)
+				}
+				return writeErr
+			})
+		bar.end()
+		events += n
+		dead += d
+		if err != nil {
+			return fail("cli.hunt.read_failed", path, err)
+		}
+	}
+	engine.Flush(print)
+	if writeErr != nil {
+		return writeErr
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.hunt.done", len(files), events, dead, count))
+	return nil
+}
+
+// keyFields are the fields shown for a detection in table output, in order.
+var keyFields = []string{"source.ip", "user.name", "host.name", "host.hostname", "destination.ip", "destination.port",
+	"dns.question.name", "process.command_line", "winlog.event_id", "winlog.computer_name"}
+
+func detectionCells(d sigma.Detection) []string {
+	ev := lastEvent(d)
+	var parts []string
+	for _, name := range keyFields {
+		v, ok := d.Fields.String(name)
+		if !ok && ev != nil {
+			v, ok = ev.Fields.String(name)
+		}
+		if ok && v != "" {
+			parts = append(parts, name+"="+v)
+		}
+	}
+	source := ""
+	if ev != nil {
+		source = eventPosition(ev)
+	}
+	return []string{d.Time.UTC().Format(time.RFC3339), d.Level, d.Title, d.RuleID, strings.Join(parts, " "), source}
+}
+
+// eventPosition returns "file:offset" or "file#packet" for an event.
+func eventPosition(ev *ecs.Event) string {
+	path, _ := ev.Fields.String("log.file.path")
+	if path == "" {
+		path = ev.SourceID
+	}
+	if off, ok := ev.Fields.Int("log.offset"); ok {
+		return fmt.Sprintf("%s:%d", path, off)
+	}
+	return path
+}
+
+func lastEvent(d sigma.Detection) *ecs.Event {
+	if len(d.Events) == 0 {
+		return nil
+	}
+	return d.Events[len(d.Events)-1]
+}
+
+// detectionDocument is the JSON output of one detection: the matched
+// event's ECS document with the rule and, for correlations, the ids of all
+// contributing events.
+func detectionDocument(d sigma.Detection) map[string]any {
+	var doc map[string]any
+	if ev := lastEvent(d); ev != nil {
+		doc = ev.Document()
+	} else {
+		doc = map[string]any{}
+	}
+	for name, v := range d.Fields.Nest() {
+		if _, exists := doc[name]; !exists {
+			doc[name] = v
+		}
+	}
+	doc["@timestamp"] = d.Time.UTC().Format(ecs.TimeFormat)
+	rule := map[string]any{"id": d.RuleID, "name": d.Title, "level": d.Level}
+	if len(d.Tags) > 0 {
+		rule["tags"] = d.Tags
+	}
+	doc["rule"] = rule
+	ids := make([]string, 0, len(d.Events))
+	for _, ev := range d.Events {
+		ids = append(ids, ev.ID)
+	}
+	doc["detection"] = map[string]any{"group_key": d.GroupKey, "event_ids": ids, "events": len(d.Events)}
+	return doc
+}

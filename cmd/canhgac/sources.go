@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/canhgac/canhgac/i18n"
+	"github.com/canhgac/canhgac/pipeline"
+	"github.com/canhgac/canhgac/sensors/filesource"
+	"github.com/canhgac/canhgac/sensors/logparse"
+	"github.com/canhgac/canhgac/sensors/logsensor"
+)
+
+// fileSources parses the lines a Watcher delivers and submits them to the
+// pipeline, committing each batch's checkpoint once the store has it.
+type fileSources struct {
+	pipe    *pipeline.Pipeline
+	format  logparse.Format
+	watcher *logsensor.Watcher
+
+	mu      sync.Mutex
+	sources map[string]*fileSource
+}
+
+// fileSource is the parsing state of one file.
+type fileSource struct {
+	dec  *logparse.Decoder
+	seqs *filesource.SeqIndex
+	// held is the checkpoint after the newest delivered line; it is
+	// committed by an idle flush once the decoder holds nothing back.
+	held       *logsensor.Checkpoint
+	lastActive time.Time
+}
+
+// idleFlush is how long a source must be quiet before the decoder emits
+// the events it holds back (an auditd event waiting for more records).
+const idleFlush = 2 * time.Second
+
+func (p *platform) startFiles(start func(string, func(context.Context) error)) error {
+	if len(p.cfg.Files) == 0 {
+		return nil
+	}
+	checkpoints, err := logsensor.OpenCheckpointStore(filepath.Join(p.cfg.DataDir, "checkpoints"))
+	if err != nil {
+		return fail("cli.run.checkpoints", p.cfg.DataDir, err)
+	}
+	byFormat := map[string][]string{}
+	var formats []string
+	for _, in := range p.cfg.Files {
+		p.reportFile(in.Path)
+		if _, ok := byFormat[in.Format]; !ok {
+			formats = append(formats, in.Format)
+		}
+		byFormat[in.Format] = append(byFormat[in.Format], in.Path)
+	}
+	for _, name := range formats {
+		format, err := logparse.ParseFormat(name)
+		if err != nil {
+			return err
+		}
+		fsrc := &fileSources{pipe: p.pipe, format: format, sources: map[string]*fileSource{}}
+		w, err := logsensor.NewWatcher(logsensor.WatcherConfig{
+			Paths:       byFormat[name],
+			Checkpoints: checkpoints,
+			Deliver:     fsrc.deliver,
+			Logger:      p.log,
+		})
+		if err != nil {
+			return err
+		}
+		fsrc.watcher = w
+		start("files:"+name, func(ctx context.Context) error {
+			go fsrc.flushIdle(ctx)
+			defer w.Close()
+			return w.Run(ctx)
+		})
+	}
+	return nil
+}
+
+// reportFile tells the user at start whether a configured log file can be
+// read, so a missing /var/log/auth.log is not a silent surprise.
+func (p *platform) reportFile(path string) {
+	if strings.ContainsAny(path, "*?[") {
+		fmt.Fprintln(p.c.stdout, i18n.T(p.c.lang, "cli.run.file_glob", path))
+		return
+	}
+	f, err := os.Open(path)
+	switch {
+	case err == nil:
+		f.Close()
+		fmt.Fprintln(p.c.stdout, i18n.T(p.c.lang, "cli.run.file_ok", path))
+	case errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintln(p.c.stdout, i18n.T(p.c.lang, "cli.run.file_missing", path))
+	case errors.Is(err, fs.ErrPermission):
+		fmt.Fprintln(p.c.stdout, i18n.T(p.c.lang, "cli.run.file_denied", path))
+	default:
+		fmt.Fprintln(p.c.stdout, i18n.T(p.c.lang, "cli.run.file_error", path, err))
+	}
+}
+
+func (s *fileSources) source(id string) (*fileSource, error) {
+	src, ok := s.sources[id]
+	if ok {
+		return src, nil
+	}
+	dec, err := logparse.NewDecoder(s.format, logparse.Options{})
+	if err != nil {
+		return nil, err
+	}
+	src = &fileSource{dec: dec, seqs: filesource.NewSeqIndex()}
+	s.sources[id] = src
+	return src, nil
+}
+
+// deliver parses one batch of lines of one or more files and submits it.
+func (s *fileSources) deliver(ctx context.Context, lines []logsensor.Line) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	batches := map[string]*pipeline.Batch{}
+	var order []string
+	for _, line := range lines {
+		src, err := s.source(line.SourceID)
+		if err != nil {
+			return err
+		}
+		b, ok := batches[line.SourceID]
+		if !ok {
+			b = &pipeline.Batch{SourceID: line.SourceID}
+			batches[line.SourceID] = b
+			order = append(order, line.SourceID)
+		}
+		path := line.SourceID
+		emit := func(rec logparse.Record) {
+			if rec.Err != nil {
+				b.DeadLetters = append(b.DeadLetters, filesource.RecordDeadLetter(rec, path))
+				return
+			}
+			b.Events = append(b.Events, filesource.RecordEvent(rec, path, src.seqs.Lookup(rec.Offset)))
+		}
+		src.seqs.Add(line.Offset, line.Seq)
+		src.dec.Decode(logparse.Line{Data: line.Data, Offset: line.Offset, SourceID: line.SourceID, Path: line.Path}, emit)
+		src.seqs.Prune(src.dec)
+		cp := line.Checkpoint
+		src.held = &cp
+		src.lastActive = time.Now()
+	}
+	for _, id := range order {
+		b := batches[id]
+		if cp := committable(id, s.sources[id], lines); cp != nil {
+			w := s.watcher
+			b.Commit = func() { w.Commit(*cp) }
+		}
+		if err := s.pipe.Submit(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// committable returns the newest checkpoint of the source's lines that no
+// held-back record starts before, or nil when the decoder holds the lines of
+// the whole batch.
+func committable(id string, src *fileSource, lines []logsensor.Line) *logsensor.Checkpoint {
+	pending, held := src.dec.Pending()
+	var best *logsensor.Checkpoint
+	for i := range lines {
+		cp := lines[i].Checkpoint
+		if lines[i].SourceID != id {
+			continue
+		}
+		if held && cp.Offset > pending {
+			break
+		}
+		best = &cp
+	}
+	return best
+}
+
+// flushIdle emits the records decoders hold back once their source has been
+// quiet for idleFlush, and commits the source's last checkpoint with them.
+func (s *fileSources) flushIdle(ctx context.Context) {
+	ticker := time.NewTicker(idleFlush / 2)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		s.mu.Lock()
+		for id, src := range s.sources {
+			if _, held := src.dec.Pending(); !held || time.Since(src.lastActive) < idleFlush || src.held == nil {
+				continue
+			}
+			b := &pipeline.Batch{SourceID: id}
+			path := id
+			src.dec.Flush(func(rec logparse.Record) {
+				if rec.Err != nil {
+					b.DeadLetters = append(b.DeadLetters, filesource.RecordDeadLetter(rec, path))
+					return
+				}
+				b.Events = append(b.Events, filesource.RecordEvent(rec, path, src.seqs.Lookup(rec.Offset)))
+			})
+			src.seqs.Prune(src.dec)
+			cp := *src.held
+			w := s.watcher
+			b.Commit = func() { w.Commit(cp) }
+			if err := s.pipe.Submit(ctx, b); err != nil {
+				s.mu.Unlock()
+				return
+			}
+		}
+		s.mu.Unlock()
+	}
+}
