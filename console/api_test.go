@@ -34,7 +34,7 @@ var testUsers = []struct {
 }
 
 type testEnv struct {
-	t       *testing.T
+	t       testing.TB
 	store   *embedstore.Store
 	users   *auth.Users
 	ts      *httptest.Server
@@ -44,10 +44,15 @@ type testEnv struct {
 
 // newTestEnv starts a console over a store seeded with 60 real sshd
 // events and one brute-force detection from 112.95.230.3.
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t testing.TB) *testEnv {
+	return newTestEnvWith(t, 60)
+}
+
+// newTestEnvWith seeds the first n lines of the OpenSSH sample.
+func newTestEnvWith(t testing.TB, n int) *testEnv {
 	t.Helper()
 	raw, store := newTestStore(t)
-	events := loadSSHEvents(t, 60, seedEnd())
+	events := loadSSHEvents(t, n, seedEnd())
 	det := bruteForceDetection(t, events, "112.95.230.3")
 	if err := raw.WriteBatch(context.Background(), &pipeline.Write{Events: events, Detections: []pipeline.Detection{det}}); err != nil {
 		t.Fatalf("seed store: %v", err)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,6 +55,34 @@ func TestBrowserEndToEnd(t *testing.T) {
 	defer cancelCtx()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+
+	// Collect script exceptions and Content Security Policy violations,
+	// which fail the test at the end.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	var consoleMu sync.Mutex
+	var consoleErrors []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for msg, err := range messages {
+			if err != nil {
+				return
+			}
+			if msg.Type == chromedp.ConsoleException || strings.Contains(msg.Text, "Content Security Policy") {
+				consoleMu.Lock()
+				consoleErrors = append(consoleErrors, string(msg.Type)+": "+msg.Text)
+				consoleMu.Unlock()
+			}
+		}
+	}()
+	defer func() {
+		consoleMu.Lock()
+		defer consoleMu.Unlock()
+		for _, e := range consoleErrors {
+			t.Errorf("browser console: %s", e)
+		}
+	}()
 
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {

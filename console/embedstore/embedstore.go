@@ -42,7 +42,7 @@ func parse(query string) (kql.Node, error) {
 	return node, nil
 }
 
-// queryError is a KQL syntax error as the console sees it.
+// queryError wraps a KQL syntax error for the console.
 type queryError struct{ err error }
 
 func (e *queryError) Error() string { return e.err.Error() }

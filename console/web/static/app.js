@@ -150,10 +150,6 @@ function errorBox(err) {
   return h('p', { class: 'error-box', role: 'alert' }, t('ui.common.error', err.message));
 }
 
-function loading() {
-  return h('p', { class: 'muted' }, t('ui.common.loading'));
-}
-
 // ---- routing ----
 
 function parseHash() {
@@ -199,7 +195,12 @@ async function render() {
       default: view = viewOverview(params);
     }
   }
+  // A view that takes longer than 200 ms shows the loading text meanwhile.
+  const slow = setTimeout(() => {
+    if (seq === renderSeq) main.replaceChildren(h('p', { class: 'muted', role: 'status' }, t('ui.common.loading')));
+  }, 200);
   const node = await view;
+  clearTimeout(slow);
   if (seq !== renderSeq) return;
   main.replaceChildren(node);
 }
