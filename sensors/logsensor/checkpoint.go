@@ -45,9 +45,14 @@ type Checkpoint struct {
 // ListenerCheckpoint is the persisted sequence state of one syslog listener.
 type ListenerCheckpoint struct {
 	ListenerID string `json:"listener_id"`
-	// NextSeq is the first sequence number never handed to a consumer. It is
-	// written before a batch is delivered, so numbers are never reused.
+	// NextSeq is the first sequence number not handed to a consumer when
+	// the checkpoint was written.
 	NextSeq uint64 `json:"next_seq"`
+	// Reserved is the first number the listener may not have handed out:
+	// the listener reserves blocks of numbers before it uses them and sets
+	// Reserved to NextSeq when it stops cleanly. After an unclean stop it
+	// continues at Reserved, so no number is used twice.
+	Reserved uint64 `json:"reserved"`
 	// Committed is the highest sequence number the consumer committed.
 	Committed uint64 `json:"committed"`
 }

@@ -27,8 +27,9 @@
 // were read from the socket but not committed when the sensor stops
 // uncleanly are lost, and the sender does not resend them. Only RELP or an
 // application-level acknowledgement closes that gap. What the Listener does
-// guarantee is that sequence numbers are never reused: it persists the next
-// free number before it hands a batch to Deliver, so an event id derived
-// from (listener id, sequence) is unique across restarts, and a crash shows
-// up as a gap in the sequence that the pipeline counts.
+// guarantee is that sequence numbers are never reused: it persists a
+// reserved block of numbers before it hands any of them to Deliver, so an
+// event id derived from (listener id, sequence) is unique across restarts.
+// A clean stop leaves no gap; a crash shows up as a gap in the sequence, at
+// most one reserved block wide, that the pipeline counts.
 package logsensor

@@ -326,9 +326,9 @@ func TestTailerRotationWhileWriting(t *testing.T) {
 			}
 			if i%300 == 299 {
 				// Two rotations within one poll would skip the middle file
-				// (see checkRotated), so let the tailer finish the previous
-				// file first.
-				for len(c.snapshot()) < i+1-300 {
+				// (see checkRotated), so wait until the tailer has read a
+				// line of the current file, which means it opened it.
+				for len(c.snapshot()) <= i+1-300 {
 					runtime.Gosched()
 				}
 				f.Close()
