@@ -85,3 +85,23 @@ func TestOTRFDetections(t *testing.T) {
 		t.Errorf("no detection of the lsass access in %d events", len(evs))
 	}
 }
+
+// TestEnginesShareRuleset runs engines on one Ruleset in parallel; run it
+// with -race to check that matching does not write shared state.
+func TestEnginesShareRuleset(t *testing.T) {
+	rs, _, err := LoadFiles([]string{sharedRules}, LoadOptions{Logger: quietLogger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := windowsMix(t)
+	want := len(run(rs, EngineOptions{}, evs...))
+	results := make(chan int, 2)
+	for i := 0; i < 2; i++ {
+		go func() { results <- len(run(rs, EngineOptions{}, evs...)) }()
+	}
+	for i := 0; i < 2; i++ {
+		if got := <-results; got != want {
+			t.Errorf("parallel engine found %d detections, want %d", got, want)
+		}
+	}
+}
