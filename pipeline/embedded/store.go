@@ -122,7 +122,7 @@ func (s *Store) dsn(readOnly bool, cacheMiB int) string {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	// FULL: a batch is durable when its commit returns, not only atomic.
-	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "synchronous("+syncMode+")")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cacheMiB*1024))
 	q.Add("_pragma", "temp_store(MEMORY)")
@@ -363,3 +363,10 @@ func scanEvents(rows *sql.Rows) ([]*ecs.Event, error) {
 }
 
 var _ pipeline.Store = (*Store)(nil)
+
+var syncMode = func() string {
+	if m := os.Getenv("CANHGAC_SQLITE_SYNC"); m != "" {
+		return m
+	}
+	return "FULL"
+}()

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/canhgac/canhgac/ecs"
@@ -29,10 +30,27 @@ type DeadLetter = pipeline.DeadLetter
 // the first event id identify the match, so a replay counts once.
 type Detection = pipeline.Detection
 
-const insertEventSQL = `INSERT INTO events (id, ts, source_id, seq, dataset, module, action, outcome, kind,
-	host, user, region, observer, src_ip, dst_ip, message, original, doc)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (id) DO NOTHING`
+const insertEventPrefix = `INSERT INTO events (id, ts, source_id, seq, dataset, module, action, outcome, kind,
+	host, user, region, observer, src_ip, dst_ip, message, original, doc) VALUES `
+
+// rowsPerInsert is the number of events in one multi-row INSERT; fewer
+// statements cut the per-call cost of database/sql and the driver.
+const rowsPerInsert = 50
+
+func insertEventsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(insertEventPrefix)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+	}
+	b.WriteString(" ON CONFLICT (id) DO NOTHING")
+	return b.String()
+}
+
+var insertFullSQL = insertEventsSQL(rowsPerInsert)
 
 // WriteBatch stores events, dead letters and detections in one
 // transaction. Events with an id already stored are skipped, so a replayed
@@ -84,39 +102,41 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, rows []row) ([]str
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	ins, err := tx.PrepareContext(ctx, insertEventSQL)
+	// Rows inserted by this transaction get row ids above the current
+	// maximum, so one INSERT ... SELECT indexes their text afterwards.
+	var before int64
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(rid), 0) FROM events").Scan(&before); err != nil {
+		return nil, fmt.Errorf("read last row id: %w", err)
+	}
+	full, err := tx.PrepareContext(ctx, insertFullSQL)
 	if err != nil {
 		return nil, fmt.Errorf("prepare event insert: %w", err)
 	}
-	defer ins.Close()
-	fts, err := tx.PrepareContext(ctx, "INSERT INTO events_fts (rowid, message, original) VALUES (?, ?, ?)")
-	if err != nil {
-		return nil, fmt.Errorf("prepare full-text insert: %w", err)
-	}
-	defer fts.Close()
-	var newSpills []string
-	args := make([]any, numEventColumns)
-	for _, r := range rows {
-		args[0], args[1], args[2], args[3] = r.id, r.ts, r.sourceID, r.seq
-		copy(args[4:], r.cols[:])
-		args[17] = r.doc
-		res, err := ins.ExecContext(ctx, args...)
+	defer full.Close()
+	args := make([]any, 0, rowsPerInsert*numEventColumns)
+	for i := 0; i < len(rows); i += rowsPerInsert {
+		chunk := rows[i:min(i+rowsPerInsert, len(rows))]
+		args = args[:0]
+		for _, r := range chunk {
+			args = append(args, r.id, r.ts, r.sourceID, r.seq)
+			args = append(args, r.cols[:]...)
+			args = append(args, r.doc)
+		}
+		if len(chunk) == rowsPerInsert {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertEventsSQL(len(chunk)), args...)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("insert event %s: %w", r.id, err)
+			return nil, fmt.Errorf("insert events %s to %s: %w", chunk[0].id, chunk[len(chunk)-1].id, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue // stored by an earlier batch
-		}
-		msg, orig := r.cols[numPromoted-2], r.cols[numPromoted-1]
-		if msg != nil || orig != nil {
-			rid, err := res.LastInsertId()
-			if err != nil {
-				return nil, fmt.Errorf("row id of event %s: %w", r.id, err)
-			}
-			if _, err := fts.ExecContext(ctx, rid, msg, orig); err != nil {
-				return nil, fmt.Errorf("index text of event %s: %w", r.id, err)
-			}
-		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events_fts (rowid, message, original)
+		SELECT rid, message, original FROM events WHERE rid > ? AND (message IS NOT NULL OR original IS NOT NULL)`, before); err != nil {
+		return nil, fmt.Errorf("index text of new events: %w", err)
+	}
+	var newSpills []string
+	for _, r := range rows {
 		for _, f := range r.spilled {
 			s.mu.RLock()
 			known := s.spilled[f]
