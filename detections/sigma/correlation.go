@@ -393,14 +393,9 @@ func newCorrelator(e *Engine) *correlator {
 	return c
 }
 
-func (c *correlator) push(r *Rule, ev *ecs.Event, up *firing, t ...time.Time) {
-	at := time.Time{}
-	if ev != nil {
-		at = ev.Timestamp
-	}
-	if len(t) > 0 {
-		at = t[0]
-	}
+// push adds a match of r at event time at to the reorder buffer: a base
+// rule's event, or an upstream correlation's firing.
+func (c *correlator) push(r *Rule, ev *ecs.Event, up *firing, at time.Time) {
 	if c.started && at.Before(c.horizon) {
 		c.e.stats.LateDropped++
 		c.lateLogs++

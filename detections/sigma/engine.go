@@ -43,8 +43,8 @@ type EngineOptions struct {
 	// Lateness is how long, in event time, matches that feed correlations
 	// wait in a reorder buffer before they are counted, so events that
 	// arrive out of order by up to Lateness are still counted in order.
-	// Zero counts them in arrival order and drops any match older than the
-	// last one counted.
+	// With zero, an input older than the newest event seen so far is
+	// dropped.
 	Lateness time.Duration
 	// MaxEvents bounds Detection.Events of a correlation (default 50).
 	MaxEvents int
@@ -111,10 +111,10 @@ func NewEngine(rs *Ruleset, opts EngineOptions) *Engine {
 // Stats returns the engine's counters.
 func (e *Engine) Stats() Stats { return e.stats }
 
-// Process matches one event and calls emit for each detection, in rule
-// load order for the event's own matches, followed by correlations that
-// fire. emit must not keep ev beyond the lifetime the caller allows; the
-// engine keeps events referenced by open correlation windows.
+// Process matches one event and calls emit for each detection: first the
+// event's own matches in rule load order, then correlations that fire.
+// The engine keeps a pointer to events that feed open correlation windows,
+// so the caller must not modify an event after passing it in.
 func (e *Engine) Process(ev *ecs.Event, emit func(Detection)) {
 	e.stats.Events++
 	e.ev = ev
@@ -150,7 +150,7 @@ func (e *Engine) Process(ev *ecs.Event, emit func(Detection)) {
 			e.emit(emit, e.detectionFor(r, ev))
 		}
 		if len(r.consumers) > 0 {
-			e.corr.push(r, ev, nil)
+			e.corr.push(r, ev, nil, ev.Timestamp)
 		}
 	}
 	e.corr.advance(ev.Timestamp, emit)

@@ -4,7 +4,7 @@ import (
 	"github.com/canhgac/canhgac/i18n"
 )
 
-// Error is a load or compile error that a user sees, for example in the
+// Error is a load or compile error shown to users, for example in the
 // output of `rules check`. Key is a message catalog key starting with
 // "sigma."; Args are its format arguments. Error() returns the English text.
 type Error struct {

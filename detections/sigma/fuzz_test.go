@@ -57,7 +57,7 @@ func FuzzParseRule(f *testing.F) {
 		emit := func(Detection) {}
 		for _, ev := range sample {
 			// The dataset of the rule is unknown, so feed the event under
-			// every dataset the index knows.
+			// every dataset in the index.
 			for ds := range rs.index.exact {
 				c := ev.Clone()
 				c.Fields["event.dataset"] = ds

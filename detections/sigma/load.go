@@ -54,10 +54,10 @@ func (r Rejection) Message(lang i18n.Lang) string {
 	return r.Err.Message(lang)
 }
 
-// LoadFiles loads rules from files and folders; folders are walked
-// recursively for *.yml and *.yaml. The error is only for an unreadable
-// path or an invalid configuration file; a rule that does not compile is
-// reported in the LoadReport and left out.
+// LoadFiles loads rules from files and folders, walking folders
+// recursively for *.yml and *.yaml. It returns an error only for an
+// unreadable path or an invalid configuration file. A rule that does not
+// compile is left out and listed in the LoadReport.
 func LoadFiles(paths []string, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 	files, err := collectPaths(paths)
 	if err != nil {
@@ -168,8 +168,8 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 		rep.Rejected = append(rep.Rejected, r)
 		log.Warn("sigma rule rejected", "path", r.Path, "rule", r.ID, "doc", r.Doc, "reason", r.Reason)
 	}
-	// rejectedRefs holds the ids and names of rejected rules, so a
-	// correlation that references one says so.
+	// rejectedRefs contains the ids and names of rejected rules, so the
+	// rejection of a correlation that references one names the cause.
 	rejectedRefs := map[string]bool{}
 	rejectRule := func(r *Rule, e *Error) {
 		for _, ref := range []string{r.ID, r.Name} {
@@ -245,7 +245,7 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 			rs.memoSz = len(r.detection.searches)
 		}
 	}
-	// A referenced rule stays silent unless a consumer asks for generate.
+	// A referenced rule stays silent unless a consumer sets generate: true.
 	for _, r := range rs.rules {
 		if len(r.consumers) == 0 {
 			continue

@@ -72,8 +72,8 @@ func TestSigmaHQRegression(t *testing.T) {
 					t.Fatal(err)
 				}
 				got := countRule(run(rs, EngineOptions{}, evs...), ruleID)
-				// Without match_count a "Positive Detection Test" only
-				// asks for a match on every event of the file.
+				// Without match_count a "Positive Detection Test"
+				// requires a match on every event of the file.
 				want := len(evs)
 				if tc.MatchCount != nil {
 					want = *tc.MatchCount

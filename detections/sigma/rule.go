@@ -243,10 +243,14 @@ func parseRule(m *yaml.Node) (*rawRule, *Error) {
 	if ls.Kind != yaml.MappingNode {
 		return raw, newError("sigma.err.field_type", "logsource", "a map")
 	}
-	for key, dst := range map[string]*string{
-		"product": &r.Logsource.Product, "category": &r.Logsource.Category,
-		"service": &r.Logsource.Service, "definition": &r.Logsource.Definition,
+	for _, kv := range []struct {
+		key string
+		dst *string
+	}{
+		{"product", &r.Logsource.Product}, {"category", &r.Logsource.Category},
+		{"service", &r.Logsource.Service}, {"definition", &r.Logsource.Definition},
 	} {
+		key, dst := kv.key, kv.dst
 		n := mapGet(ls, key)
 		if n == nil {
 			continue

@@ -14,8 +14,7 @@ type Ruleset struct {
 	slots  []fieldSlot
 	index  routeIndex
 	memoSz int
-	// correlationInput reports per rule index whether matches feed a
-	// correlation.
+	// correlations are the correlation rules, in load order.
 	correlations []*Rule
 }
 

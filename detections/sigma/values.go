@@ -14,7 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// opKind is how one value of a field item is compared with a field.
+// opKind is the comparison of one rule value with a field.
 type opKind uint8
 
 const (
@@ -51,9 +51,9 @@ type valueMatcher struct {
 	// ref is the field slot compared by opFieldRef, refOp how.
 	ref   int
 	refOp opKind
-	// group numbers the values as written in the rule: the variants one
+	// group numbers the values as written in the rule. The variants one
 	// value expands to (windash, base64offset, placeholders) share it, so
-	// the all modifier asks for one variant per written value.
+	// the all modifier requires one matching variant per written value.
 	group int
 }
 
