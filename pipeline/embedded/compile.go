@@ -198,7 +198,7 @@ func (c *compiler) is(n *kql.Is) string {
 			}
 			return c.withSpill(n.Field, c.ipIn(col.name, p), func(path string) string { return c.docIs(n.Field, path, v) })
 		case colText:
-			return c.text([]string{col.name}, v)
+			return c.withSpill(n.Field, c.text([]string{col.name}, v), func(string) string { return c.fallback(n) })
 		}
 	}
 	path, ok := docPath(n.Field)
@@ -394,5 +394,10 @@ func (c *compiler) freeText(n *kql.Is) string {
 		valueCond = "value = " + c.bind(v.Text)
 	}
 	conds = append(conds, "EXISTS (SELECT 1 FROM json_tree(doc) WHERE type = 'text' AND "+valueCond+" AND kql_keyword_path(fullkey))")
+	if c.spilled["message"] || c.spilled["event.original"] {
+		// A text field kept in the document (a list of strings) is not in
+		// the full-text index.
+		conds = append(conds, c.fallback(n))
+	}
 	return "(" + strings.Join(conds, ") OR (") + ")"
 }

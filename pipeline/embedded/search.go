@@ -137,6 +137,10 @@ func termString(v any, ip bool) string {
 // TopTerms returns the n most frequent values of a field among the events
 // that match the query in the time range, most frequent first. A list
 // counts each of its values once per event.
+//
+// NOTE: for a promoted field (host.name, source.ip, ...) only values stored
+// in its column are counted; values kept in the document because they did
+// not fit the column (lists, numbers, invalid addresses) are not.
 func (s *Store) TopTerms(ctx context.Context, field string, query kql.Node, from, to time.Time, n int) ([]TermCount, error) {
 	if n <= 0 {
 		n = 10
@@ -148,12 +152,11 @@ func (s *Store) TopTerms(ctx context.Context, field string, query kql.Node, from
 	c := &compiler{}
 	var q string
 	var ip bool
-	if col, ok := promotedByField[field]; ok || field == "event.id" || field == "canhgac.source_id" || field == "event.sequence" {
+	if _, ok := promotedByField[field]; ok || field == "event.id" || field == "canhgac.source_id" || field == "event.sequence" {
 		expr, isIP, err := fieldExpr(c, field)
 		if err != nil {
 			return nil, err
 		}
-		_ = col
 		ip = isIP
 		q = "SELECT " + expr + ", count(*) AS n FROM events WHERE " + expr + " IS NOT NULL AND " + cond +
 			" GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?"

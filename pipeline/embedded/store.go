@@ -122,7 +122,7 @@ func (s *Store) dsn(readOnly bool, cacheMiB int) string {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	// FULL: a batch is durable when its commit returns, not only atomic.
-	q.Add("_pragma", "synchronous("+syncMode+")")
+	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cacheMiB*1024))
 	q.Add("_pragma", "temp_store(MEMORY)")
@@ -306,7 +306,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
-// eventByIDs loads events by id, in the order of ids; missing ids (removed
+// eventsByID loads events by id, in the order of ids; missing ids (removed
 // by retention) are skipped.
 func (s *Store) eventsByID(ctx context.Context, ids []string) ([]*ecs.Event, error) {
 	if len(ids) == 0 {
@@ -363,10 +363,3 @@ func scanEvents(rows *sql.Rows) ([]*ecs.Event, error) {
 }
 
 var _ pipeline.Store = (*Store)(nil)
-
-var syncMode = func() string {
-	if m := os.Getenv("CANHGAC_SQLITE_SYNC"); m != "" {
-		return m
-	}
-	return "FULL"
-}()

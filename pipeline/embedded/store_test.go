@@ -263,7 +263,7 @@ func TestRetain(t *testing.T) {
 			t.Errorf("event %s at %v survived retention", e.ID, e.Timestamp)
 		}
 	}
-	// The full-text index forgets deleted rows too.
+	// The full-text index drops the rows of deleted events too.
 	old, err := s.Search(ctx, SearchRequest{QueryText: "event.original:*", To: cut, Limit: 10})
 	if err != nil || old.Total != 0 {
 		t.Errorf("old events still found: %d, %v", old.Total, err)

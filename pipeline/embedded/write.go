@@ -17,8 +17,8 @@ import (
 	"github.com/canhgac/canhgac/pipeline"
 )
 
-// Batch is what one WriteBatch stores atomically. It is the pipeline's
-// Write, so *Store satisfies pipeline.Store.
+// Batch is the unit of one atomic WriteBatch: the pipeline's Write, so
+// *Store satisfies pipeline.Store.
 type Batch = pipeline.Write
 
 // DeadLetter is an input that could not be parsed, kept whole with the
@@ -26,7 +26,7 @@ type Batch = pipeline.Write
 type DeadLetter = pipeline.DeadLetter
 
 // Detection is one match of a detection rule. The store folds it into the
-// open alert with the same GroupKey or opens a new alert; the rule id and
+// open alert with the same GroupKey or opens a new alert. The rule id and
 // the first event id identify the match, so a replay counts once.
 type Detection = pipeline.Detection
 

@@ -139,7 +139,7 @@ func escapeUnquoted(s string) string {
 			b.WriteString(`\ `)
 		}
 		if isKeyword(w) {
-			// `\u` keeps the word a literal wherever it stands; `\and`
+			// `\u` keeps the word a literal wherever it appears; `\and`
 			// would need whitespace after it.
 			b.WriteString(`\u`)
 			b.WriteString(hex4(rune(w[0])))
