@@ -235,6 +235,20 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Errorf("query error = %q", got)
 	}
 
+	// An absolute range given in the from and to inputs (UTC).
+	from := time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02T15:04:05")
+	to := time.Now().UTC().Add(time.Hour).Format("2006-01-02T15:04:05")
+	run("absolute range",
+		chromedp.Clear(chromedp.CSS("#search-q")),
+		chromedp.SetValue(chromedp.CSS(".range-picker select"), "custom"),
+		chromedp.SetValue(chromedp.CSS(".range-custom input[type=datetime-local]"), from),
+		chromedp.SetValue(chromedp.CSS(".range-custom label + input + label + input"), to),
+		chromedp.Click(chromedp.CSS("#search-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#search-total")))
+	if got := text("absolute range total", "#search-total"); !strings.HasPrefix(got, "Matching events: "+strconv.Itoa(len(env.events))+" ") {
+		t.Errorf("search over an absolute range = %q, want all %d events", got, len(env.events))
+	}
+
 	run("overview in English",
 		chromedp.Click(chromedp.CSS(`#nav a[data-route="overview"]`)),
 		chromedp.WaitVisible(chromedp.CSS("svg.chart rect.ds-0")),

@@ -233,3 +233,53 @@ func TestRoleText(t *testing.T) {
 		t.Error("CanTriage: only analyst and admin may triage")
 	}
 }
+
+func TestVerifySeesUsersAddedElsewhere(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.json")
+	server, err := OpenUsers(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := OpenUsers(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Add("hoa.auditor", RoleAuditor, "kiem-toan-vien-01"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := server.Verify("hoa.auditor", "kiem-toan-vien-01")
+	if err != nil || u.Role != RoleAuditor {
+		t.Fatalf("Verify after another process added the user: %+v, %v", u, err)
+	}
+	if err := os.WriteFile(path, []byte("{broken"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Verify("hoa.auditor", "kiem-toan-vien-01"); err == nil || errors.Is(err, ErrInvalidCredentials) {
+		t.Errorf("Verify with a broken file: err = %v, want the parse error", err)
+	}
+}
+
+func TestSetPassword(t *testing.T) {
+	users, err := OpenUsers(filepath.Join(t.TempDir(), "users.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := users.Add("lan", RoleAnalyst, "mat-khau-cu-123"); err != nil {
+		t.Fatal(err)
+	}
+	if err := users.SetPassword("lan", "mat-khau-moi-456"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.Verify("lan", "mat-khau-cu-123"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Errorf("old password: err = %v", err)
+	}
+	if _, err := users.Verify("lan", "mat-khau-moi-456"); err != nil {
+		t.Errorf("new password: %v", err)
+	}
+	if err := users.SetPassword("nobody", "mat-khau-moi-456"); err == nil {
+		t.Error("SetPassword of an unknown user: want error")
+	}
+	if err := users.SetPassword("lan", "short"); err == nil {
+		t.Error("SetPassword with a short password: want error")
+	}
+}

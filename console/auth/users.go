@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Role is what a signed-in user may do in the console.
+// Role is the permission level of a console account.
 type Role int
 
 // The console roles. An auditor reads alerts and events; an analyst also
@@ -87,6 +87,10 @@ type Users struct {
 	path  string
 	mu    sync.RWMutex
 	users map[string]User
+	// stamp is the size and modification time of the file as last read or
+	// written; Verify rereads the file when it changes, so accounts added
+	// by another process (the CLI) can sign in without a restart.
+	stamp fileStamp
 	// dummyHash is verified for unknown names so that a sign-in with an
 	// unknown name takes as long as one with a wrong password.
 	dummyHash string
@@ -96,30 +100,54 @@ type usersFile struct {
 	Users []User `json:"users"`
 }
 
-// OpenUsers loads the users file at path. A missing file gives an empty
-// set, which EnsureAdmin fills.
-func OpenUsers(path string) (*Users, error) {
-	u := &Users{path: path, users: make(map[string]User)}
+type fileStamp struct {
+	size    int64
+	modTime time.Time
+}
+
+func statFile(path string) (fileStamp, bool) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}, false
+	}
+	return fileStamp{size: info.Size(), modTime: info.ModTime()}, true
+}
+
+// readUsersFile parses the users file; a missing file is an empty set.
+func readUsersFile(path string) (map[string]User, fileStamp, error) {
+	users := make(map[string]User)
+	stamp, _ := statFile(path)
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
+		return users, stamp, nil
 	case err != nil:
-		return nil, fmt.Errorf("read users file %s: %w", path, err)
-	default:
-		var f usersFile
-		if err := json.Unmarshal(data, &f); err != nil {
-			return nil, fmt.Errorf("parse users file %s: %w (fix the JSON or move the file away to start over)", path, err)
-		}
-		for _, user := range f.Users {
-			if !userNamePattern.MatchString(user.Name) {
-				return nil, fmt.Errorf("users file %s: invalid user name %q: expected lower-case letters, digits, '.', '_' or '-'", path, user.Name)
-			}
-			if _, dup := u.users[user.Name]; dup {
-				return nil, fmt.Errorf("users file %s: user %q listed twice", path, user.Name)
-			}
-			u.users[user.Name] = user
-		}
+		return nil, stamp, fmt.Errorf("read users file %s: %w", path, err)
 	}
+	var f usersFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, stamp, fmt.Errorf("parse users file %s: %w (fix the JSON or move the file away to start over)", path, err)
+	}
+	for _, user := range f.Users {
+		if !userNamePattern.MatchString(user.Name) {
+			return nil, stamp, fmt.Errorf("users file %s: invalid user name %q: expected lower-case letters, digits, '.', '_' or '-'", path, user.Name)
+		}
+		if _, dup := users[user.Name]; dup {
+			return nil, stamp, fmt.Errorf("users file %s: user %q listed twice", path, user.Name)
+		}
+		users[user.Name] = user
+	}
+	return users, stamp, nil
+}
+
+// OpenUsers loads the users file at path. A missing file gives an empty
+// set, which EnsureAdmin fills.
+func OpenUsers(path string) (*Users, error) {
+	users, stamp, err := readUsersFile(path)
+	if err != nil {
+		return nil, err
+	}
+	u := &Users{path: path, users: users, stamp: stamp}
 	dummy, err := HashPassword(RandomPassword())
 	if err != nil {
 		return nil, err
@@ -149,6 +177,9 @@ func (u *Users) Get(name string) (User, bool) {
 // Verify checks a user name and password and returns the account. It
 // returns ErrInvalidCredentials for an unknown name or a wrong password.
 func (u *Users) Verify(name, password string) (User, error) {
+	if err := u.reloadIfChanged(); err != nil {
+		return User{}, err
+	}
 	u.mu.RLock()
 	user, ok := u.users[name]
 	dummy := u.dummyHash
@@ -167,6 +198,57 @@ func (u *Users) Verify(name, password string) (User, error) {
 	return user, nil
 }
 
+// reloadIfChanged rereads the file when its size or modification time
+// differs from the last read or write. A file that no longer parses keeps
+// the accounts in memory and returns the error.
+func (u *Users) reloadIfChanged() error {
+	stamp, ok := statFile(u.path)
+	u.mu.RLock()
+	same := !ok || stamp == u.stamp
+	u.mu.RUnlock()
+	if same {
+		return nil
+	}
+	users, stamp, err := readUsersFile(u.path)
+	if err != nil {
+		return err
+	}
+	u.mu.Lock()
+	u.users, u.stamp = users, stamp
+	u.mu.Unlock()
+	return nil
+}
+
+// SetPassword replaces the password of an existing account and saves the
+// file. Sessions signed in with the old password stay valid until they
+// expire.
+func (u *Users) SetPassword(name, password string) error {
+	if len(password) < MinPasswordLength {
+		return fmt.Errorf("password for user %q too short: use at least %d characters", name, MinPasswordLength)
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if err := u.reloadIfChanged(); err != nil {
+		return err
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	user, ok := u.users[name]
+	if !ok {
+		return fmt.Errorf("user %q not found", name)
+	}
+	old := user
+	user.PasswordHash = hash
+	u.users[name] = user
+	if err := u.saveLocked(); err != nil {
+		u.users[name] = old
+		return err
+	}
+	return nil
+}
+
 // Add creates an account and saves the file. It rejects an existing name,
 // an invalid name and a password shorter than MinPasswordLength.
 func (u *Users) Add(name string, role Role, password string) error {
@@ -181,6 +263,12 @@ func (u *Users) Add(name string, role Role, password string) error {
 	}
 	hash, err := HashPassword(password)
 	if err != nil {
+		return err
+	}
+	// Start from the file as it is now, so accounts another process added
+	// are kept. TODO: two processes adding at the same moment can still
+	// lose one account; the file has no lock.
+	if err := u.reloadIfChanged(); err != nil {
 		return err
 	}
 	u.mu.Lock()
@@ -235,6 +323,7 @@ func (u *Users) saveLocked() error {
 	if err := os.Rename(tmp.Name(), u.path); err != nil {
 		return fmt.Errorf("replace users file %s: %w", u.path, err)
 	}
+	u.stamp, _ = statFile(u.path)
 	return nil
 }
 

@@ -507,6 +507,7 @@ function alertActions(a) {
 
 const EVENT_COLUMNS = [
   ['ui.event.time', (d) => fmtTime(d['@timestamp']), 'mono nowrap'],
+  ['ui.event.region', (d) => first(d, 'observer.geo.name'), 'nowrap'],
   ['ui.event.dataset', (d) => first(d, 'event.dataset'), 'nowrap'],
   ['ui.event.host', (d) => first(d, 'host.name', 'host.hostname', 'winlog.computer_name', 'observer.name'), 'nowrap'],
   ['ui.event.source', (d) => first(d, 'source.ip', 'source.address', 'client.ip'), 'mono nowrap'],
