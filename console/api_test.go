@@ -207,6 +207,13 @@ func TestPublicEndpoints(t *testing.T) {
 	if metrics.status != 200 || metrics.raw != "canhgac_up 1\n" {
 		t.Errorf("metrics: %d %q", metrics.status, metrics.raw)
 	}
+	wrongMethod := env.do(nil, "GET", "/api/login", "", "Accept-Language: en")
+	if wrongMethod.status != 405 || wrongMethod.errorCode() != "method_not_allowed" || wrongMethod.header.Get("Allow") != "POST" {
+		t.Errorf("GET /api/login: %d %s Allow %q", wrongMethod.status, wrongMethod.raw, wrongMethod.header.Get("Allow"))
+	}
+	if listing := env.do(nil, "GET", "/assets/", ""); listing.status != 404 {
+		t.Errorf("GET /assets/: %d, want 404 and no directory listing", listing.status)
+	}
 	unknown := env.do(nil, "GET", "/api/nothing-here", "")
 	if unknown.status != 404 || unknown.errorCode() != "not_found" || !strings.Contains(unknown.errorMessage(), "/api/nothing-here") {
 		t.Errorf("unknown route: %d %s", unknown.status, unknown.raw)

@@ -123,6 +123,7 @@ func init() {
 		"console.err.origin":              {VI: "Yêu cầu đến từ nguồn %q không được chấp nhận; chỉ chấp nhận yêu cầu từ chính bảng điều khiển.", EN: "Requests from origin %q are rejected; only the console itself may send them."},
 		"console.err.not_found":           {VI: "Không tìm thấy %s.", EN: "%s not found."},
 		"console.err.route":               {VI: "Không có API %s %s. Xem danh sách API trong docs/api.md.", EN: "No API %s %s. See docs/api.md for the list."},
+		"console.err.method":              {VI: "Phương thức %s không dùng được cho %s; dùng %s.", EN: "Method %s is not allowed for %s; use %s."},
 		"console.err.invalid_json":        {VI: "Nội dung yêu cầu không phải JSON hợp lệ: %s.", EN: "Request body is not valid JSON: %s."},
 		"console.err.invalid_param":       {VI: "Tham số %s=%q không hợp lệ: %s.", EN: "Invalid parameter %s=%q: %s."},
 		"console.err.invalid_query":       {VI: "Truy vấn KQL không hợp lệ: %s.", EN: "Invalid KQL query: %s."},

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/canhgac/canhgac/console/auth"
@@ -161,13 +162,36 @@ func (s *Server) routes(assets fs.FS) http.Handler {
 	mux.Handle("GET /api/events/{id}", s.requireAuth(false, s.handleEvent))
 	mux.Handle("GET /api/overview", s.requireAuth(false, s.handleOverview))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		// A path that exists for another method gets 405 and the Allow
+		// header; any other path gets 404.
+		var allowed []string
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			probe := r.Clone(r.Context())
+			probe.Method = method
+			if _, pattern := mux.Handler(probe); pattern != "/api/" && method != r.Method {
+				allowed = append(allowed, method)
+			}
+		}
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			s.writeError(w, r, newAPIError(http.StatusMethodNotAllowed, "method_not_allowed", "console.err.method",
+				r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+			return
+		}
 		s.writeError(w, r, newAPIError(http.StatusNotFound, "not_found", "console.err.route", r.Method, r.URL.Path))
 	})
 	if s.opts.Metrics != nil {
 		mux.Handle("GET /metrics", s.opts.Metrics)
 	}
-	files := http.FileServerFS(assets)
-	mux.Handle("GET /assets/", http.StripPrefix("/assets/", files))
+	files := http.StripPrefix("/assets/", http.FileServerFS(assets))
+	mux.HandleFunc("GET /assets/", func(w http.ResponseWriter, r *http.Request) {
+		// No directory listings: only the files themselves are served.
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, assets, "index.html")
 	})
