@@ -87,7 +87,7 @@ func (c *compiler) compileDetection(r *Rule, node *yaml.Node) (*detection, *Erro
 	}
 	conds, ok := stringsOf(condNode)
 	if !ok || len(conds) == 0 {
-		return nil, newError("sigma.err.field_type", "condition", "a string or a list of strings")
+		return nil, newError("sigma.err.field_type", "condition", phrase("sigma.phrase.string_list"))
 	}
 	for _, text := range conds {
 		n, err := parseCondition(text, names)
@@ -112,7 +112,7 @@ func (c *compiler) compileSearch(name string, node *yaml.Node) (*search, *Error)
 		s.groups = append(s.groups, g)
 	case yaml.SequenceNode:
 		if len(node.Content) == 0 {
-			return nil, newError("sigma.err.search_shape", name, "an empty list")
+			return nil, newError("sigma.err.search_shape", name, phrase("sigma.phrase.empty_list"))
 		}
 		maps, scalars := 0, 0
 		for _, item := range node.Content {
@@ -126,7 +126,7 @@ func (c *compiler) compileSearch(name string, node *yaml.Node) (*search, *Error)
 			}
 		}
 		if maps > 0 && scalars > 0 {
-			return nil, newError("sigma.err.search_shape", name, "a list that mixes maps and values")
+			return nil, newError("sigma.err.search_shape", name, phrase("sigma.phrase.mixed_list"))
 		}
 		if scalars > 0 {
 			fm, err := c.compileKeywords(name, "", node)

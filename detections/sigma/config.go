@@ -156,11 +156,11 @@ func (c *config) addLogsources(name string, data []byte) error {
 	for i := range f.Logsources {
 		e := &f.Logsources[i]
 		if e.Logsource.specificity() == 0 || len(e.Routes) == 0 {
-			return newError("sigma.err.config", name, "every entry needs a logsource with product, category or service, and at least one route")
+			return newError("sigma.err.config_entry", name)
 		}
 		for _, r := range e.Routes {
 			if r.Dataset == "" {
-				return newError("sigma.err.config", name, "route without dataset for logsource "+fmt.Sprint(e.Logsource))
+				return newError("sigma.err.config_route", name, fmt.Sprint(e.Logsource))
 			}
 		}
 		e.Logsource = lowerKey(e.Logsource)
@@ -284,18 +284,18 @@ func LoadPlaceholders(fsys fs.FS, name string) (Placeholders, error) {
 		if node.Kind == yaml.MappingNode {
 			file := scalarOf(mapGet(&node, "file"))
 			if file == "" {
-				return nil, newError("sigma.err.config", name, "placeholder "+key+": expected a list of values or {file: path}")
+				return nil, newError("sigma.err.config_placeholder", name, key)
 			}
 			values, err := readValueLines(fsys, path.Join(path.Dir(name), file))
 			if err != nil {
-				return nil, newError("sigma.err.config", name, "placeholder "+key+": "+err.Error())
+				return nil, newError("sigma.err.config_placeholder_file", name, key, err.Error())
 			}
 			out[key] = values
 			continue
 		}
 		values, ok := stringsOf(&node)
 		if !ok {
-			return nil, newError("sigma.err.config", name, "placeholder "+key+": expected a list of values or {file: path}")
+			return nil, newError("sigma.err.config_placeholder", name, key)
 		}
 		out[key] = values
 	}

@@ -166,13 +166,13 @@ func parseCorrelation(n *yaml.Node) (*correlation, *Error) {
 	}
 	refs, ok := stringsOf(rules)
 	if !ok || len(refs) == 0 {
-		return nil, newError("sigma.err.field_type", "correlation.rules", "a list of rule ids or names")
+		return nil, newError("sigma.err.field_type", "correlation.rules", phrase("sigma.phrase.rule_refs"))
 	}
 	c.refNames = refs
 	if g := mapGet(n, "group-by"); g != nil {
 		gb, ok := stringsOf(g)
 		if !ok {
-			return nil, newError("sigma.err.field_type", "correlation.group-by", "a list of field names")
+			return nil, newError("sigma.err.field_type", "correlation.group-by", phrase("sigma.phrase.field_list"))
 		}
 		c.groupBy = gb
 	}
@@ -191,7 +191,7 @@ func parseCorrelation(n *yaml.Node) (*correlation, *Error) {
 	if g := mapGet(n, "generate"); g != nil {
 		b, perr := strconv.ParseBool(g.Value)
 		if perr != nil || g.Kind != yaml.ScalarNode {
-			return nil, newError("sigma.err.field_type", "correlation.generate", "true or false")
+			return nil, newError("sigma.err.field_type", "correlation.generate", phrase("sigma.phrase.bool"))
 		}
 		c.generate = b
 	}
@@ -215,7 +215,7 @@ func (c *correlation) parseCondition(n *yaml.Node) *Error {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return newError("sigma.err.corr_condition", "expected a map such as {gte: 10}")
+		return newError("sigma.err.corr_condition_map")
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i].Value, n.Content[i+1]
@@ -225,15 +225,15 @@ func (c *correlation) parseCondition(n *yaml.Node) *Error {
 		case "gt", "gte", "lt", "lte", "eq", "neq":
 			v, err := strconv.ParseInt(val.Value, 10, 64)
 			if err != nil || val.Kind != yaml.ScalarNode {
-				return newError("sigma.err.corr_condition", fmt.Sprintf("%s: %q is not an integer", key, val.Value))
+				return newError("sigma.err.corr_condition_int", key, val.Value)
 			}
 			c.cond.preds = append(c.cond.preds, pred{op: key, n: v})
 		default:
-			return newError("sigma.err.corr_condition", fmt.Sprintf("unknown key %q; use gt, gte, lt, lte, eq, neq and field", key))
+			return newError("sigma.err.corr_condition_key", key)
 		}
 	}
 	if len(c.cond.preds) == 0 {
-		return newError("sigma.err.corr_condition", "no comparison (gt, gte, lt, lte, eq, neq)")
+		return newError("sigma.err.corr_condition_empty")
 	}
 	c.hasCond = true
 	if c.typ == corrValueCount && c.field == "" {
@@ -247,13 +247,13 @@ func (c *correlation) parseAliases(n *yaml.Node) *Error {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return newError("sigma.err.field_type", "correlation.aliases", "a map")
+		return newError("sigma.err.field_type", "correlation.aliases", phrase("sigma.phrase.map"))
 	}
 	c.aliases = map[string]map[string]string{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		name, m := n.Content[i].Value, n.Content[i+1]
 		if m.Kind != yaml.MappingNode {
-			return newError("sigma.err.alias", name, "expected a map from rule id or name to field name")
+			return newError("sigma.err.alias", name)
 		}
 		per := map[string]string{}
 		for j := 0; j+1 < len(m.Content); j += 2 {
@@ -370,6 +370,9 @@ type chainStep struct {
 }
 
 // correlator is the correlation state of one Engine.
+//
+// NOTE: the state lives in memory only, so a restart forgets open windows
+// and buffered inputs.
 type correlator struct {
 	e         *Engine
 	items     itemHeap

@@ -25,6 +25,10 @@ func (e *Error) Message(lang i18n.Lang) string {
 	return i18n.T(lang, e.Key, e.localArgs(lang)...)
 }
 
+// phrase is a catalog text used as an argument of another message, such
+// as the expected type in "field %q must be %v".
+func phrase(key string) *Error { return newError(key) }
+
 // inField prefixes an error with the search identifier and field it was
 // found in, keeping the inner key for the detail.
 func inField(search, field string, err *Error) *Error {
@@ -74,8 +78,8 @@ func init() {
 			EN: "missing required field %q",
 		},
 		"sigma.err.field_type": {
-			VI: "trường %q phải là %s",
-			EN: "field %q must be %s",
+			VI: "trường %q phải là %v",
+			EN: "field %q must be %v",
 		},
 		"sigma.err.duplicate_id": {
 			VI: "mã quy tắc %q đã được dùng bởi quy tắc trong %s; mỗi quy tắc cần một id riêng",
@@ -98,12 +102,12 @@ func init() {
 			EN: "detection has no search identifier besides condition",
 		},
 		"sigma.err.search_shape": {
-			VI: "định danh tìm kiếm %q phải là một ánh xạ, một danh sách ánh xạ hoặc một danh sách giá trị (từ khóa), nhận được %s",
-			EN: "search identifier %q must be a map, a list of maps or a list of values (keywords), got %s",
+			VI: "định danh tìm kiếm %q phải là một ánh xạ, một danh sách ánh xạ hoặc một danh sách giá trị (từ khóa), nhận được %v",
+			EN: "search identifier %q must be a map, a list of maps or a list of values (keywords), got %v",
 		},
 		"sigma.err.value_shape": {
-			VI: "giá trị phải là một giá trị đơn hoặc danh sách giá trị đơn, nhận được %s",
-			EN: "value must be a scalar or a list of scalars, got %s",
+			VI: "giá trị phải là một giá trị đơn hoặc danh sách giá trị đơn, nhận được %v",
+			EN: "value must be a scalar or a list of scalars, got %v",
 		},
 		"sigma.err.modifier_unknown": {
 			VI: "bộ sửa đổi %q không được hỗ trợ",
@@ -114,12 +118,12 @@ func init() {
 			EN: "modifier %q cannot be combined with %q",
 		},
 		"sigma.err.modifier_needs": {
-			VI: "bộ sửa đổi %q cần %s",
-			EN: "modifier %q requires %s",
+			VI: "bộ sửa đổi %q cần %v",
+			EN: "modifier %q requires %v",
 		},
 		"sigma.err.modifier_value": {
-			VI: "bộ sửa đổi %q: giá trị %q không hợp lệ, cần %s",
-			EN: "modifier %q: invalid value %q, expected %s",
+			VI: "bộ sửa đổi %q: giá trị %q không hợp lệ, cần %v",
+			EN: "modifier %q: invalid value %q, expected %v",
 		},
 		"sigma.err.regex": {
 			VI: "biểu thức chính quy %q không được bộ máy RE2 hỗ trợ (%v); viết lại không dùng lookaround hoặc backreference",
@@ -185,9 +189,21 @@ func init() {
 			VI: "timespan %q không hợp lệ; cần một số nguyên dương theo sau bởi s, m, h, d hoặc w (ví dụ 5m)",
 			EN: "invalid timespan %q; expected a positive integer followed by s, m, h, d or w (for example 5m)",
 		},
-		"sigma.err.corr_condition": {
-			VI: "condition của tương quan không hợp lệ: %s",
-			EN: "invalid correlation condition: %s",
+		"sigma.err.corr_condition_map": {
+			VI: "condition của tương quan phải là một ánh xạ, ví dụ {gte: 10}",
+			EN: "correlation condition must be a map such as {gte: 10}",
+		},
+		"sigma.err.corr_condition_int": {
+			VI: "condition của tương quan: %s có giá trị %q không phải số nguyên",
+			EN: "correlation condition: %s has the value %q, which is not an integer",
+		},
+		"sigma.err.corr_condition_key": {
+			VI: "condition của tương quan có khóa lạ %q; dùng gt, gte, lt, lte, eq, neq và field",
+			EN: "correlation condition has the unknown key %q; use gt, gte, lt, lte, eq, neq and field",
+		},
+		"sigma.err.corr_condition_empty": {
+			VI: "condition của tương quan không có phép so sánh nào (gt, gte, lt, lte, eq, neq)",
+			EN: "correlation condition has no comparison (gt, gte, lt, lte, eq, neq)",
 		},
 		"sigma.err.corr_field": {
 			VI: "value_count cần condition.field (trường có giá trị khác nhau được đếm)",
@@ -198,12 +214,28 @@ func init() {
 			EN: "%s requires at least two rules in rules",
 		},
 		"sigma.err.alias": {
-			VI: "bí danh %q: %s",
-			EN: "alias %q: %s",
+			VI: "bí danh %q phải ánh xạ id hoặc name của quy tắc sang tên trường",
+			EN: "alias %q must map rule ids or names to field names",
 		},
 		"sigma.err.config": {
 			VI: "tệp cấu hình %s không hợp lệ: %v",
 			EN: "invalid configuration file %s: %v",
+		},
+		"sigma.err.config_entry": {
+			VI: "tệp cấu hình %s không hợp lệ: mỗi mục cần một logsource có product, category hoặc service, và ít nhất một route",
+			EN: "invalid configuration file %s: every entry needs a logsource with product, category or service, and at least one route",
+		},
+		"sigma.err.config_route": {
+			VI: "tệp cấu hình %s không hợp lệ: một route của logsource %s thiếu dataset",
+			EN: "invalid configuration file %s: a route of logsource %s has no dataset",
+		},
+		"sigma.err.config_placeholder": {
+			VI: "tệp placeholder %s không hợp lệ: placeholder %s cần một danh sách giá trị hoặc {file: đường_dẫn}",
+			EN: "invalid placeholder file %s: placeholder %s needs a list of values or {file: path}",
+		},
+		"sigma.err.config_placeholder_file": {
+			VI: "tệp placeholder %s: không đọc được tệp giá trị của placeholder %s: %v",
+			EN: "placeholder file %s: cannot read the value file of placeholder %s: %v",
 		},
 		"sigma.note.route_convention": {
 			VI: "logsource %s không có trong bảng định tuyến; quy tắc chỉ nhận sự kiện có event.dataset %s",
@@ -214,6 +246,23 @@ func init() {
 
 func init() {
 	i18n.Register(map[string]i18n.Message{
+		"sigma.phrase.string":         {VI: "một chuỗi", EN: "a string"},
+		"sigma.phrase.string_list":    {VI: "một chuỗi hoặc một danh sách chuỗi", EN: "a string or a list of strings"},
+		"sigma.phrase.map":            {VI: "một ánh xạ", EN: "a map"},
+		"sigma.phrase.list":           {VI: "một danh sách", EN: "a list"},
+		"sigma.phrase.scalar":         {VI: "giá trị đơn %q", EN: "the scalar %q"},
+		"sigma.phrase.alias":          {VI: "một bí danh YAML", EN: "a YAML alias"},
+		"sigma.phrase.empty_node":     {VI: "một nút rỗng", EN: "an empty node"},
+		"sigma.phrase.empty_list":     {VI: "một danh sách rỗng", EN: "an empty list"},
+		"sigma.phrase.mixed_list":     {VI: "một danh sách lẫn ánh xạ và giá trị", EN: "a list that mixes maps and values"},
+		"sigma.phrase.rule_refs":      {VI: "một danh sách id hoặc name của quy tắc", EN: "a list of rule ids or names"},
+		"sigma.phrase.field_list":     {VI: "một danh sách tên trường", EN: "a list of field names"},
+		"sigma.phrase.bool":           {VI: "true hoặc false", EN: "true or false"},
+		"sigma.phrase.number":         {VI: "một số", EN: "a number"},
+		"sigma.phrase.network":        {VI: "một dải mạng IPv4 hoặc IPv6, ví dụ 10.0.0.0/8 hoặc fd00::/8", EN: "an IPv4 or IPv6 network such as 10.0.0.0/8 or fd00::/8"},
+		"sigma.phrase.re_before":      {VI: "re đứng trước nó", EN: "re before it"},
+		"sigma.phrase.before_encoder": {VI: "đứng trước base64 hoặc base64offset", EN: "to come before base64 or base64offset"},
+		"sigma.phrase.encoder_after":  {VI: "base64 hoặc base64offset đứng sau nó", EN: "base64 or base64offset after it"},
 		"sigma.cond.bad_char": {
 			VI: "ký tự %q không hợp lệ",
 			EN: "invalid character %q",

@@ -3,7 +3,6 @@ package sigma
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
@@ -188,7 +187,7 @@ func parseRule(m *yaml.Node) (*rawRule, *Error) {
 			return
 		}
 		if n.Kind != yaml.ScalarNode {
-			err = newError("sigma.err.field_type", key, "a string")
+			err = newError("sigma.err.field_type", key, phrase("sigma.phrase.string"))
 			return
 		}
 		*dst = n.Value
@@ -200,7 +199,7 @@ func parseRule(m *yaml.Node) (*rawRule, *Error) {
 		}
 		v, ok := stringsOf(n)
 		if !ok {
-			err = newError("sigma.err.field_type", key, "a string or a list of strings")
+			err = newError("sigma.err.field_type", key, phrase("sigma.phrase.string_list"))
 			return
 		}
 		*dst = v
@@ -226,7 +225,7 @@ func parseRule(m *yaml.Node) (*rawRule, *Error) {
 	raw.detection = mapGet(m, "detection")
 	if raw.correlation != nil {
 		if raw.correlation.Kind != yaml.MappingNode {
-			return raw, newError("sigma.err.field_type", "correlation", "a map")
+			return raw, newError("sigma.err.field_type", "correlation", phrase("sigma.phrase.map"))
 		}
 		return raw, nil
 	}
@@ -234,14 +233,14 @@ func parseRule(m *yaml.Node) (*rawRule, *Error) {
 		return raw, newError("sigma.err.missing", "detection")
 	}
 	if raw.detection.Kind != yaml.MappingNode {
-		return raw, newError("sigma.err.field_type", "detection", "a map")
+		return raw, newError("sigma.err.field_type", "detection", phrase("sigma.phrase.map"))
 	}
 	ls := mapGet(m, "logsource")
 	if ls == nil {
 		return raw, newError("sigma.err.missing", "logsource")
 	}
 	if ls.Kind != yaml.MappingNode {
-		return raw, newError("sigma.err.field_type", "logsource", "a map")
+		return raw, newError("sigma.err.field_type", "logsource", phrase("sigma.phrase.map"))
 	}
 	for _, kv := range []struct {
 		key string
@@ -256,7 +255,7 @@ func parseRule(m *yaml.Node) (*rawRule, *Error) {
 			continue
 		}
 		if n.Kind != yaml.ScalarNode {
-			return raw, newError("sigma.err.field_type", "logsource."+key, "a string")
+			return raw, newError("sigma.err.field_type", "logsource."+key, phrase("sigma.phrase.string"))
 		}
 		*dst = n.Value
 	}
@@ -364,16 +363,16 @@ func mergeMapping(dst, src *yaml.Node) *yaml.Node {
 }
 
 // nodeKind names a YAML node kind for error messages.
-func nodeKind(n *yaml.Node) string {
+func nodeKind(n *yaml.Node) *Error {
 	switch n.Kind {
 	case yaml.MappingNode:
-		return "a map"
+		return phrase("sigma.phrase.map")
 	case yaml.SequenceNode:
-		return "a list"
+		return phrase("sigma.phrase.list")
 	case yaml.ScalarNode:
-		return fmt.Sprintf("the scalar %q", n.Value)
+		return newError("sigma.phrase.scalar", n.Value)
 	case yaml.AliasNode:
-		return "an alias"
+		return phrase("sigma.phrase.alias")
 	}
-	return "an empty node"
+	return phrase("sigma.phrase.empty_node")
 }

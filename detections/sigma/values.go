@@ -123,7 +123,7 @@ func parseModifiers(mods []string) (modifiers, *Error) {
 			m.expand = true
 		case "i", "ignorecase", "m", "multiline", "s", "dotall":
 			if m.match != "re" {
-				return m, newError("sigma.err.modifier_needs", name, "re before it")
+				return m, newError("sigma.err.modifier_needs", name, phrase("sigma.phrase.re_before"))
 			}
 			m.reFlags += name[:1]
 		case "windash":
@@ -136,7 +136,7 @@ func parseModifiers(mods []string) (modifiers, *Error) {
 			m.transforms = append(m.transforms, name)
 		case "utf16le", "utf16be", "utf16", "wide":
 			if encoded {
-				return m, newError("sigma.err.modifier_needs", name, "to come before base64 or base64offset")
+				return m, newError("sigma.err.modifier_needs", name, phrase("sigma.phrase.before_encoder"))
 			}
 			m.transforms = append(m.transforms, name)
 		default:
@@ -145,7 +145,7 @@ func parseModifiers(mods []string) (modifiers, *Error) {
 	}
 	for i, t := range m.transforms {
 		if (t == "utf16le" || t == "utf16be" || t == "utf16" || t == "wide") && !hasEncoder(m.transforms[i+1:]) {
-			return m, newError("sigma.err.modifier_needs", t, "base64 or base64offset after it")
+			return m, newError("sigma.err.modifier_needs", t, phrase("sigma.phrase.encoder_after"))
 		}
 	}
 	if len(m.transforms) > 0 {
@@ -210,21 +210,21 @@ func (c *compiler) compileScalar(fm *fieldMatcher, mods modifiers, n *yaml.Node)
 	case "exists":
 		b, err := strconv.ParseBool(text)
 		if err != nil || n.Tag != "!!bool" {
-			return newError("sigma.err.modifier_value", "exists", text, "true or false")
+			return newError("sigma.err.modifier_value", "exists", text, phrase("sigma.phrase.bool"))
 		}
 		fm.values = append(fm.values, valueMatcher{op: opExists, flag: b, text: text})
 		return nil
 	case "gt", "gte", "lt", "lte":
 		f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
 		if err != nil {
-			return newError("sigma.err.modifier_value", mods.match, text, "a number")
+			return newError("sigma.err.modifier_value", mods.match, text, phrase("sigma.phrase.number"))
 		}
 		fm.values = append(fm.values, valueMatcher{op: opCompare, cmp: mods.match, num: f, text: text})
 		return nil
 	case "cidr":
 		p, err := parsePrefix(text)
 		if err != nil {
-			return newError("sigma.err.modifier_value", "cidr", text, "an IPv4 or IPv6 network such as 10.0.0.0/8 or fd00::/8")
+			return newError("sigma.err.modifier_value", "cidr", text, phrase("sigma.phrase.network"))
 		}
 		fm.values = append(fm.values, valueMatcher{op: opCIDR, prefix: p, text: text})
 		return nil
