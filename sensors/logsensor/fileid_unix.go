@@ -26,3 +26,10 @@ func fileGroupID(fi fs.FileInfo) (uint32, bool) {
 	}
 	return st.Gid, true
 }
+
+// fileDeleted reports whether an open file has no name left in the file
+// system (its link count is 0).
+func fileDeleted(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink == 0
+}

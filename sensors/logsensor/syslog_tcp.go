@@ -85,14 +85,14 @@ func (l *Listener) serveConn(ctx context.Context, conn *net.TCPConn) {
 	for {
 		data, err := frames.Next()
 		if err == nil {
-			l.received.Add(1)
-			l.metrics.received.Inc()
 			batch.add(data, peer, l.cfg.Now(), false)
 			if len(batch.msgs) < l.cfg.BatchSize && frames.FrameBuffered() {
 				continue
 			}
 		}
-		if len(batch.msgs) > 0 {
+		if n := len(batch.msgs); n > 0 {
+			l.received.Add(uint64(n))
+			l.metrics.received.Add(float64(n))
 			if derr := l.deliver(ctx, batch.take()); derr != nil {
 				return
 			}

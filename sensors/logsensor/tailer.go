@@ -326,6 +326,10 @@ func (t *Tailer) poll(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if t.f == nil && !switched {
+			t.setState(StateWaiting, nil) // the file was deleted
+			return nil
+		}
 		t.setState(StateReading, nil)
 		if !switched {
 			return nil
@@ -541,7 +545,7 @@ func (t *Tailer) checkTruncated(ctx context.Context) error {
 func (t *Tailer) checkRotated(ctx context.Context) (bool, error) {
 	fi, err := os.Stat(t.cfg.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+		return false, t.closeIfDeleted(ctx)
 	}
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
@@ -563,6 +567,21 @@ func (t *Tailer) checkRotated(ctx context.Context) (bool, error) {
 		"path", t.cfg.Path, "old_inode", t.ino, "old_size", t.fileOff)
 	t.Close()
 	return true, nil
+}
+
+// closeIfDeleted closes the open file once it was deleted rather than
+// renamed, after delivering its last lines, so that its disk space is
+// freed; the Tailer then waits for Path to appear again.
+func (t *Tailer) closeIfDeleted(ctx context.Context) error {
+	fi, err := t.f.Stat()
+	if err != nil || !fileDeleted(fi) {
+		return nil
+	}
+	if err := t.drain(ctx, true); err != nil {
+		return err
+	}
+	t.log.Info("log file was deleted; waiting for it to be created again", "path", t.cfg.Path)
+	return t.Close()
 }
 
 // drain reads the open file to its current end, delivering complete lines.

@@ -605,3 +605,31 @@ func TestTailerPermissionDenied(t *testing.T) {
 		t.Errorf("message does not name the owning group adm:\n%s", out)
 	}
 }
+
+func TestTailerDeletedFile(t *testing.T) {
+	src := realLines(t, opensshLog)
+	path := filepath.Join(t.TempDir(), "app.log")
+	appendFile(t, path, append(joinLines(src[:5]), src[5]...))
+	c := &collector{}
+	tl := newTestTailer(t, path, openStore(t), c, 100)
+	ctx := context.Background()
+	if err := tl.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The held last line is delivered and the deleted file released.
+	checkSequence(t, c.snapshot(), src[:6], 1)
+	if tl.f != nil || tl.Status().State != StateWaiting {
+		t.Errorf("deleted file open: %v, state %v, want closed and waiting", tl.f != nil, tl.Status().State)
+	}
+	appendFile(t, path, joinLines(src[6:8]))
+	if err := tl.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkSequence(t, c.snapshot(), src[:8], 1)
+}
