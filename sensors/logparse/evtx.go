@@ -2,99 +2,95 @@ package logparse
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/canhgac/canhgac/ecs"
 )
 
-// attr returns m["#attributes"][name], the form evtx_dump gives to XML
-// attributes.
-func attr(m map[string]any, name string) any {
-	a, _ := m["#attributes"].(map[string]any)
-	return a[name]
-}
-
-func child(m map[string]any, name string) map[string]any {
-	c, _ := m[name].(map[string]any)
-	return c
-}
-
 // evtxFields maps the JSON that evtx_dump writes for one record
-// ({"Event":{"System":{...},"EventData":{...}}}) to the Winlogbeat shape.
-// EventData is either named values ({"Name": value}) or a "Data" list of
-// {"#attributes":{"Name":...},"#text":...} items or bare values, which get the
-// names param1, param2, ... as Winlogbeat gives them. UserData is flattened
-// under winlog.user_data.
-func evtxFields(ev, sys map[string]any) (ecs.Fields, time.Time) {
-	f := make(ecs.Fields, 48)
+// ({"Event":{"System":{...},"EventData":{...}}}), already flattened, to the
+// Winlogbeat shape. XML attributes appear as "#attributes" objects and
+// element text with attributes as "#text". EventData is either named values
+// ("Event.EventData.<Name>") or a "Data" list of {"#attributes":{"Name":...},
+// "#text":...} items or bare values, which get the names param1, param2, ...
+// as Winlogbeat gives them. UserData is kept under winlog.user_data.
+func evtxFields(doc ecs.Fields) (ecs.Fields, time.Time) {
+	const sys = "Event.System."
+	f := make(ecs.Fields, len(doc)+16)
 	var w winSystem
-	w.channel, _ = scalarText(sys["Channel"])
-	w.eventID, _ = jsonInt(sys["EventID"])
-	if p := child(sys, "Provider"); p != nil {
-		w.provider, _ = scalarText(attr(p, "Name"))
-		w.providerGUID, _ = scalarText(attr(p, "Guid"))
+	w.channel, _ = scalarText(doc[sys+"Channel"])
+	if n, ok := jsonInt(doc[sys+"EventID"]); ok {
+		w.eventID = n
+	} else {
+		w.eventID, _ = jsonInt(doc[sys+"EventID.#text"])
 	}
-	w.computer, _ = scalarText(sys["Computer"])
-	if n, ok := jsonInt(sys["EventRecordID"]); ok {
+	w.provider, _ = scalarText(doc[sys+"Provider.#attributes.Name"])
+	w.providerGUID, _ = scalarText(doc[sys+"Provider.#attributes.Guid"])
+	w.computer, _ = scalarText(doc[sys+"Computer"])
+	if n, ok := jsonInt(doc[sys+"EventRecordID"]); ok {
 		w.recordID, w.hasRecordID = n, true
 	}
-	w.level, _ = scalarText(sys["Level"])
-	w.task, _ = scalarText(sys["Task"])
-	w.opcode, _ = scalarText(sys["Opcode"])
-	w.keywords, _ = scalarText(sys["Keywords"])
-	w.version, _ = scalarText(sys["Version"])
-	if e := child(sys, "Execution"); e != nil {
-		w.pid, _ = jsonInt(attr(e, "ProcessID"))
-		w.tid, _ = jsonInt(attr(e, "ThreadID"))
-	}
-	if s := child(sys, "Security"); s != nil {
-		w.userID, _ = scalarText(attr(s, "UserID"))
-	}
+	w.level, _ = scalarText(doc[sys+"Level"])
+	w.task, _ = scalarText(doc[sys+"Task"])
+	w.opcode, _ = scalarText(doc[sys+"Opcode"])
+	w.keywords, _ = scalarText(doc[sys+"Keywords"])
+	w.version, _ = scalarText(doc[sys+"Version"])
+	w.pid, _ = jsonInt(doc[sys+"Execution.#attributes.ProcessID"])
+	w.tid, _ = jsonInt(doc[sys+"Execution.#attributes.ThreadID"])
+	w.userID, _ = scalarText(doc[sys+"Security.#attributes.UserID"])
 	setWinlog(f, &w)
 	var ts time.Time
-	if tc := child(sys, "TimeCreated"); tc != nil {
-		if s, ok := attr(tc, "SystemTime").(string); ok {
-			if t, err := ecs.ParseTime(s); err == nil {
-				ts = t
-			}
+	if s, ok := doc[sys+"TimeCreated.#attributes.SystemTime"].(string); ok {
+		if t, err := ecs.ParseTime(s); err == nil {
+			ts = t
 		}
 	}
-	if data, ok := ev["EventData"].(map[string]any); ok {
-		evtxEventData(data, f)
-	}
-	if ud, ok := ev["UserData"].(map[string]any); ok {
-		for k, v := range ecs.Flatten(ud) {
-			f["winlog.user_data."+k] = v
+	for k, v := range doc {
+		switch {
+		case strings.HasPrefix(k, "Event.EventData."):
+			name := k[len("Event.EventData."):]
+			switch {
+			case name == "Data":
+				evtxDataList(v, f)
+			case name == "Data.#text":
+				// A single unnamed or named Data element.
+				n, _ := doc["Event.EventData.Data.#attributes.Name"].(string)
+				if n == "" {
+					n = "param1"
+				}
+				if s, ok := scalarText(v); ok {
+					f["winlog.event_data."+n] = s
+				}
+			case strings.HasPrefix(name, "#attributes") || strings.HasPrefix(name, "Data.#attributes"):
+			default:
+				if s, ok := scalarText(v); ok {
+					f["winlog.event_data."+name] = s
+				} else if v != nil {
+					f["winlog.event_data."+name] = ecs.NormalizeValue(v)
+				}
+			}
+		case strings.HasPrefix(k, "Event.UserData."):
+			f["winlog.user_data."+k[len("Event.UserData."):]] = ecs.NormalizeValue(v)
 		}
 	}
 	return f, ts
 }
 
-func evtxEventData(data map[string]any, f ecs.Fields) {
-	items, hasList := data["Data"]
-	if !hasList {
-		for k, v := range data {
-			if k == "#attributes" {
-				continue
-			}
-			if s, ok := scalarText(v); ok {
-				f["winlog.event_data."+k] = s
-			} else if v != nil {
-				f["winlog.event_data."+k] = ecs.NormalizeValue(v)
-			}
-		}
-		return
-	}
-	list, ok := items.([]any)
+// evtxDataList maps an EventData "Data" list.
+func evtxDataList(v any, f ecs.Fields) {
+	list, ok := v.([]any)
 	if !ok {
-		list = []any{items}
+		list = []any{v}
 	}
 	for i, item := range list {
 		name := "param" + strconv.Itoa(i+1)
 		value := item
 		if m, ok := item.(map[string]any); ok {
-			if n, ok := attr(m, "Name").(string); ok && n != "" {
-				name = n
+			if a, ok := m["#attributes"].(map[string]any); ok {
+				if n, ok := a["Name"].(string); ok && n != "" {
+					name = n
+				}
 			}
 			value = m["#text"]
 		}

@@ -2,6 +2,9 @@ package logparse
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -155,8 +158,63 @@ func FuzzJSONLine(f *testing.F) {
 	seedLines(f, "logs/zeek/otrf-apt29-day1/SCRANTON_dns.log", 5)
 	f.Add(`{"Event":{"System":{"EventID":{"#text":1},"Channel":"X"},"EventData":{"Data":[1,{"#attributes":{"Name":"a"},"#text":"b"}]}}}`)
 	f.Add(`{"@timestamp":"2024-01-01T00:00:00Z","a":{"b":[1,2]}}`)
+	f.Add(`{"a":{"b":1},"a":2,"c":"\ud83d\ude00\u00e9\ud800x","d":[{"e":null}],"f":{}}`)
 	f.Fuzz(func(t *testing.T, line string) {
 		checkOneRecord(t, FormatJSON, line)
 		checkOneRecord(t, FormatAuto, line)
+		checkFlattenMatchesStd(t, line)
 	})
+}
+
+// checkFlattenMatchesStd compares the hand-written JSON flattener with
+// encoding/json followed by ecs.Flatten: the same inputs must be rejected and
+// the same fields produced. Documents whose keys contain dots or are empty
+// are skipped when the results differ: "a.b" and {"a":{"b":..}} collide in a
+// flat map (encoding/json's map order then decides), and ecs.Flatten drops
+// the separator after an empty key while the flattener keeps it.
+func checkFlattenMatchesStd(t *testing.T, line string) {
+	var names fieldNames
+	got, err := flattenJSON(line, &names)
+	dec := json.NewDecoder(strings.NewReader(line))
+	dec.UseNumber()
+	var v any
+	stdErr := dec.Decode(&v)
+	if stdErr == nil {
+		if strings.TrimLeft(line[dec.InputOffset():], " \t\r\n") != "" {
+			stdErr = errors.New("trailing data")
+		} else if _, ok := v.(map[string]any); !ok {
+			stdErr = errors.New("not an object")
+		}
+	}
+	if (err == nil) != (stdErr == nil) {
+		t.Fatalf("flattener error %v, encoding/json error %v", err, stdErr)
+	}
+	if err != nil {
+		return
+	}
+	want := ecs.Flatten(v.(map[string]any))
+	for k, x := range got {
+		got[k] = ecs.NormalizeValue(x)
+	}
+	if !reflect.DeepEqual(got, want) && !dottedKeys(v) {
+		t.Fatalf("flattener %#v\nencoding/json %#v", got, want)
+	}
+}
+
+func dottedKeys(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if k == "" || strings.Contains(k, ".") || dottedKeys(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if dottedKeys(x) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package logparse
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -19,47 +20,44 @@ import (
 //
 // Invalid JSON and JSON that is not an object are dead letters.
 func (d *Decoder) parseJSON(s string) parsed {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	flat, err := flattenJSON(s, &d.names)
+	if errors.Is(err, errNotObject) {
+		return parsed{err: parseErr(ReasonJSONNotObject, jsonKindOf(s), nil)}
+	}
+	if err != nil {
 		return parsed{err: parseErr(ReasonJSONInvalid, "decode", err)}
 	}
-	if off := dec.InputOffset(); strings.TrimSpace(s[off:]) != "" {
-		return parsed{err: parseErr(ReasonJSONInvalid, "data after the JSON value at byte "+strconv.FormatInt(off, 10), nil)}
+	if _, ok := flat["Event.System.Channel"]; ok {
+		f, ts := evtxFields(flat)
+		return parsed{ts: ts, fields: f}
 	}
-	doc, ok := v.(map[string]any)
-	if !ok {
-		return parsed{err: parseErr(ReasonJSONNotObject, jsonKind(v), nil)}
-	}
-	if ev, ok := doc["Event"].(map[string]any); ok {
-		if sys, ok := ev["System"].(map[string]any); ok {
-			f, ts := evtxFields(ev, sys)
-			return parsed{ts: ts, fields: f}
-		}
-	}
-	if _, hasWinlog := doc["winlog"]; !hasWinlog {
-		if _, ok := doc["EventID"]; ok {
-			if _, ok := doc["Channel"]; ok {
-				f, ts := flatWindowsFields(doc)
+	if _, ok := flat["EventID"]; ok {
+		if _, ok := flat["Channel"]; ok {
+			if _, ok := flat["winlog.channel"]; !ok {
+				f, ts := flatWindowsFields(flat)
 				return parsed{ts: ts, fields: f}
 			}
 		}
 	}
-	return ecsDocument(doc)
+	return ecsDocument(flat)
 }
 
-func jsonKind(v any) string {
-	switch v.(type) {
-	case []any:
+// jsonKindOf names the kind of the JSON value that starts s.
+func jsonKindOf(s string) string {
+	s = strings.TrimLeft(s, " \t\r\n")
+	if s == "" {
+		return "empty"
+	}
+	switch c := s[0]; {
+	case c == '[':
 		return "array"
-	case string:
+	case c == '"':
 		return "string"
-	case json.Number:
+	case c == '-' || isDigit(c):
 		return "number"
-	case bool:
+	case c == 't' || c == 'f':
 		return "boolean"
-	case nil:
+	case c == 'n':
 		return "null"
 	}
 	return "value"
@@ -67,8 +65,13 @@ func jsonKind(v any) string {
 
 // ecsDocument keeps an ECS document's fields; @timestamp becomes the event
 // time. Winlogbeat documents without event.dataset get windows.<channel>.
-func ecsDocument(doc map[string]any) parsed {
-	f := ecs.Flatten(doc)
+func ecsDocument(f ecs.Fields) parsed {
+	for k, v := range f {
+		switch v.(type) {
+		case json.Number, []any, map[string]any:
+			f[k] = ecs.NormalizeValue(v)
+		}
+	}
 	var ts time.Time
 	if v, ok := f["@timestamp"]; ok {
 		str, isStr := v.(string)
@@ -160,12 +163,12 @@ func scalarText(v any) (string, bool) {
 		return v.String(), true
 	case bool:
 		return strconv.FormatBool(v), true
-	case nil:
-		return "", false
 	}
 	return "", false
 }
 
+// jsonInt reads an integer written as a JSON number or as decimal or 0x
+// text.
 func jsonInt(v any) (int64, bool) {
 	switch v := v.(type) {
 	case json.Number:
@@ -179,9 +182,6 @@ func jsonInt(v any) (int64, bool) {
 		}
 		n, err := strconv.ParseInt(s, 10, 64)
 		return n, err == nil
-	case map[string]any:
-		// evtx_dump: {"#text": 4624, "#attributes": {"Qualifiers": ...}}.
-		return jsonInt(v["#text"])
 	}
 	return 0, false
 }
@@ -203,7 +203,7 @@ var otrfSystemKeys = map[string]bool{
 // Winlogbeat shape: known system keys to winlog.*, every other key to
 // winlog.event_data.<key>. The time is @timestamp, else TimeCreated, else
 // EventTime; a time without a zone is taken as UTC.
-func flatWindowsFields(doc map[string]any) (ecs.Fields, time.Time) {
+func flatWindowsFields(doc ecs.Fields) (ecs.Fields, time.Time) {
 	f := make(ecs.Fields, len(doc)+16)
 	var sys winSystem
 	sys.channel, _ = scalarText(doc["Channel"])
