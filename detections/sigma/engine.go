@@ -12,6 +12,9 @@ import (
 
 // Detection is one alert-worthy result: a match of a rule with generate
 // enabled, or a fired correlation.
+//
+// Tags and FalsePositives share their backing arrays with the rule, so a
+// consumer must copy them before changing them.
 type Detection struct {
 	RuleID         string
 	Title          string
