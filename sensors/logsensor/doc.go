@@ -6,8 +6,8 @@
 //
 // Delivery is at-least-once with exact resumption. A Tailer (one file) or a
 // Watcher (a list of paths and globs) calls the consumer's Deliver function
-// with a batch of lines and does not read further until Deliver returns, so
-// a slow consumer slows reading and no line is dropped. The file checkpoint
+// with a batch of lines. It reads no further until Deliver returns, so a
+// slow consumer slows reading and no line is dropped. The file checkpoint
 // (device, inode, offset, a fingerprint of the first bytes and the next
 // sequence number) advances only when the consumer calls Commit after its
 // store acknowledged the batch; after a restart the Tailer resumes at the

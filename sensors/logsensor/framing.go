@@ -8,7 +8,8 @@ import (
 	"io"
 )
 
-// Framing is how syslog messages are delimited on a TCP stream (RFC 6587).
+// Framing is the method that delimits syslog messages on a TCP stream
+// (RFC 6587).
 type Framing int
 
 // Framings. A FrameReader starts with FramingUnknown and picks one from the
@@ -68,7 +69,7 @@ func (d *FrameReader) Framing() Framing { return d.framing }
 
 // Next returns the next message without its framing. The slice is valid
 // until the next call. At the end of the stream it returns io.EOF, or
-// io.ErrUnexpectedEOF when an octet-counted frame was cut off; an
+// io.ErrUnexpectedEOF when an octet-counted frame was cut off. An
 // LF-delimited last message without LF is returned as a message. An error
 // wrapping ErrMessageTooLarge or ErrInvalidFrame means the stream cannot be
 // resynchronised and should be closed.

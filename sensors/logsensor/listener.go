@@ -19,9 +19,8 @@ const (
 	// the sensor needs no root to listen. Senders on other hosts need an
 	// address of a reachable interface in the configuration.
 	DefaultSyslogAddress = "127.0.0.1:5514"
-	// DefaultMaxMessageBytes is the largest accepted message. RFC 5425
-	// asks receivers to accept at least 2048 bytes and recommends 8192;
-	// 64 KiB also covers long JSON payloads.
+	// DefaultMaxMessageBytes is the largest accepted message. It covers
+	// long JSON payloads; the limit bounds the buffer of each connection.
 	DefaultMaxMessageBytes = 64 << 10
 	DefaultMaxConnections  = 256
 	DefaultIdleTimeout     = 5 * time.Minute
@@ -52,7 +51,7 @@ type Message struct {
 	ListenerID string
 	// Seq numbers the listener's messages from 1 upwards. A number is
 	// never reused, also across restarts. After a clean stop the numbers
-	// continue without a gap; after an unclean stop they continue after the
+	// continue without a gap. After an unclean stop they continue after the
 	// last reserved block, so the gap is an upper bound of what was lost.
 	Seq uint64
 	// Truncated is set on a UDP message that was longer than
@@ -290,9 +289,10 @@ func (l *Listener) Stats() ListenerStats {
 	}
 }
 
-// Commit records that the consumer's store holds every message up to and
-// including seq. The committed number is persisted; after a restart the
-// difference to the next free number tells how many messages may be lost.
+// Commit records that the consumer's store contains every message up to
+// and including seq. The committed number is persisted. After a restart,
+// the numbers between it and the next free number are the messages that
+// may be lost.
 func (l *Listener) Commit(seq uint64) error {
 	l.stateMu.Lock()
 	defer l.stateMu.Unlock()

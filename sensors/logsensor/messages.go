@@ -49,7 +49,7 @@ func init() {
 	})
 }
 
-// Error is an error a user sees, with its text in the message catalog. Key
+// Error is an error shown to users, with its text in the message catalog. Key
 // and Args select and format the catalog message; Err is the underlying
 // cause, if any.
 type Error struct {

@@ -16,9 +16,9 @@ type datagram struct {
 
 // serveUDP reads datagrams into a bounded queue and delivers them in
 // batches. UDP has no flow control, so while Deliver is slow the queue
-// fills and further datagrams are dropped and counted (reason queue_full);
-// the kernel's socket buffer may drop more before they reach the queue,
-// which only the kernel counters (UDP RcvbufErrors) show.
+// fills, and further datagrams are dropped and counted (reason queue_full).
+// The kernel's socket buffer may drop more before they reach the queue;
+// only the kernel counters (UDP RcvbufErrors) show those.
 func (l *Listener) serveUDP(ctx context.Context) {
 	queue := make(chan datagram, l.cfg.QueueSize)
 	go l.readUDP(ctx, queue)

@@ -397,9 +397,9 @@ func (t *Tailer) resume() (bool, error) {
 		return true, nil
 	}
 	if err == nil {
-		// NOTE: lines appended to the old file after the last commit are
-		// unreadable here (compressed or deleted by the rotation); the warning
-		// is the only trace, besides the gap in log.offset.
+		// NOTE: the rest of the old file cannot be read here, because the
+		// rotation compressed or deleted it. The warning and the jump in
+		// log.offset are the only trace of the lost lines.
 		t.log.Warn("committed log file not found next to the new one; the rest of it is lost, reading the new file from the start",
 			"path", t.cfg.Path, "committed_offset", cp.Offset, "inode", cp.Inode)
 	}
@@ -556,10 +556,10 @@ func (t *Tailer) checkRotated(ctx context.Context) (bool, error) {
 	if dev, ino := fileID(fi); dev == t.dev && ino == t.ino {
 		return false, nil
 	}
-	// NOTE: a writer that keeps appending to the renamed file after this
-	// final read loses those lines here; logrotate signals writers to reopen
-	// right after the rename, so the window is one poll interval. Two
-	// rotations within one poll interval skip the middle file entirely.
+	// NOTE: lines that a writer appends to the renamed file after this final
+	// read are lost. Writers usually reopen their log right after the rename,
+	// so the window is one poll interval. Two rotations within one poll
+	// interval skip the middle file entirely.
 	if err := t.drain(ctx, true); err != nil {
 		return false, err
 	}
@@ -569,9 +569,9 @@ func (t *Tailer) checkRotated(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// closeIfDeleted closes the open file once it was deleted rather than
-// renamed, after delivering its last lines, so that its disk space is
-// freed; the Tailer then waits for Path to appear again.
+// closeIfDeleted delivers the last lines of a file that was deleted rather
+// than renamed and closes it, so that its disk space is freed. The Tailer
+// then waits for Path to appear again.
 func (t *Tailer) closeIfDeleted(ctx context.Context) error {
 	fi, err := t.f.Stat()
 	if err != nil || !fileDeleted(fi) {

@@ -535,7 +535,8 @@ func TestTailerPermissionDenied(t *testing.T) {
 		return
 	}
 
-	// t.TempDir's parent is private to root, so nobody could not reach it.
+	// t.TempDir's parent is private to root, so the user nobody cannot
+	// reach files below it.
 	dir, err := os.MkdirTemp("", "logsensor-permission")
 	if err != nil {
 		t.Fatal(err)

@@ -27,12 +27,12 @@ var DefaultPaths = []string{
 // required; the other fields are passed on to each Tailer.
 type WatcherConfig struct {
 	// Paths lists files and glob patterns (filepath.Match syntax). A plain
-	// path is followed even while it does not exist; a pattern is expanded
-	// on every poll and each new match gets its own Tailer, with the path as
-	// source id.
+	// path is followed even while it does not exist. A pattern is expanded
+	// on every poll, and each new match gets its own Tailer with the path
+	// as source id.
 	// NOTE: a pattern that also matches rotated names (such as
 	// /var/log/nginx/* matching access.log.1) reads rotated files a second
-	// time as sources of their own; end patterns in .log.
+	// time as sources of their own, so end patterns in .log.
 	Paths        []string
 	Checkpoints  *CheckpointStore
 	Deliver      DeliverFunc
