@@ -43,7 +43,7 @@ type correlation struct {
 	inputs  map[*Rule]*corrInput
 }
 
-// corrInput says how to read group-by values (and the value_count field)
+// corrInput describes how to read group-by values (and the value_count field)
 // from matches of one referenced rule.
 type corrInput struct {
 	steps []int // positions of the rule in refs
@@ -371,7 +371,7 @@ type chainStep struct {
 
 // correlator is the correlation state of one Engine.
 //
-// NOTE: the state lives in memory only, so a restart forgets open windows
+// NOTE: the state lives in memory only, so a restart loses open windows
 // and buffered inputs.
 type correlator struct {
 	e         *Engine

@@ -5,17 +5,17 @@
 //
 // # Loading
 //
-// LoadFiles and LoadFS read YAML files (several documents per file, rule
-// collections with action: global/reset/repeat), compile every rule and
-// reject, whole, each rule that uses a feature this engine does not
-// implement. A rejection carries a catalog key and arguments (see Error),
+// LoadFiles, LoadFS, LoadAll and LoadBytes read YAML files (several
+// documents per file, rule collections with action: global, reset and
+// repeat), compile every rule and reject, whole, each rule that uses a
+// feature this engine does not implement. A rejection carries a catalog key and arguments (see Error),
 // so `rules check` shows the reason in Vietnamese or English.
 //
 // # Routing and field mapping
 //
 // A rule's logsource (product, category, service) becomes a predicate on
-// event.dataset, winlog.event_id and optional field values, read from
-// logsources.yaml (embedded; more files can be passed in LoadOptions). The
+// event.dataset, winlog.event_id and optional field values. The table is
+// logsources.yaml, embedded, and LoadOptions can add more files. The
 // Ruleset indexes rules by dataset and Windows event id, so an event is only
 // tested against the rules whose logsource can match it. Sigma field names
 // become ECS field names through fieldmap.yaml: for Windows events a name

@@ -21,8 +21,8 @@ type Detection struct {
 	Level          string
 	Tags           []string
 	FalsePositives []string
-	// Time is the event time of the match; for a correlation, the time of
-	// the event that made the condition true (or that closed the window).
+	// Time is the event time of the match. For a correlation it is the
+	// time of the event that made the condition true or closed the window.
 	Time time.Time
 	// Events are the matched event, or for a correlation its contributing
 	// events, at most EngineOptions.MaxEvents of them (the most recent).
@@ -43,9 +43,9 @@ type Detection struct {
 
 // EngineOptions tune an Engine. The zero value is usable.
 type EngineOptions struct {
-	// Lateness is how long, in event time, matches that feed correlations
-	// wait in a reorder buffer before they are counted, so events that
-	// arrive out of order by up to Lateness are still counted in order.
+	// Lateness is the event-time delay of the reorder buffer that matches
+	// feeding correlations pass through. Events that arrive out of order by
+	// up to Lateness are still counted in event-time order.
 	// With zero, an input older than the newest event seen so far is
 	// dropped.
 	Lateness time.Duration
@@ -248,9 +248,9 @@ func (r *Rule) ruleKey() string {
 	return r.Title
 }
 
-// why explains a match of the current event: every search that evaluates
-// true, with the field items of the first matching group and the value
-// that matched.
+// why lists, for a match of the current event, every search that
+// evaluates true with the field items of its first matching group and the
+// value that matched.
 func (e *Engine) why(r *Rule) []string {
 	var out []string
 	for _, s := range r.detection.searches {
