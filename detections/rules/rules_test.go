@@ -467,3 +467,53 @@ func BenchmarkPackAuth(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestReorderedInputSameDetections delivers the loghub events out of order
+// (each event delayed by up to 30 s of event time) and expects the same
+// detections as in order, the case of a live pipeline fed by several
+// sensors.
+func TestReorderedInputSameDetections(t *testing.T) {
+	rs := loadPack(t, nil)
+	evs := parseLog(t, linuxLogs+"/loghub/OpenSSH/OpenSSH_2k.log", time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC))
+	opts := sigma.EngineOptions{Lateness: time.Minute}
+	want := detectionKeys(runPack(rs, opts, evs))
+
+	// Deterministic delays: the arrival time is the event time plus
+	// (i*7919 mod 31) seconds.
+	type arrival struct {
+		at time.Time
+		ev *ecs.Event
+	}
+	arrivals := make([]arrival, len(evs))
+	for i, ev := range evs {
+		arrivals[i] = arrival{ev.Timestamp.Add(time.Duration(i*7919%31) * time.Second), ev}
+	}
+	sort.SliceStable(arrivals, func(i, j int) bool { return arrivals[i].at.Before(arrivals[j].at) })
+	shuffled := make([]*ecs.Event, len(arrivals))
+	moved := 0
+	for i, a := range arrivals {
+		shuffled[i] = a.ev
+		if a.ev != evs[i] {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Fatal("the delays did not reorder any event")
+	}
+	got := detectionKeys(runPack(rs, opts, shuffled))
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("reordered input gave %d detections, in order %d:\n got %v\nwant %v", len(got), len(want), got, want)
+	}
+	if len(want) == 0 {
+		t.Error("no detections to compare")
+	}
+}
+
+func detectionKeys(ds []sigma.Detection) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.RuleID+" "+d.GroupKey+" "+d.Time.Format(time.RFC3339Nano))
+	}
+	sort.Strings(out)
+	return out
+}
