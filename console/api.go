@@ -250,11 +250,22 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request, status ecs
 	}
 	if alert.Status != status {
 		if err := s.opts.Alerts.SetAlertStatus(r.Context(), id, status, reason, info.user); err != nil {
+			// Another user may have changed the alert since it was read:
+			// a close by them is a conflict, the same acknowledgement is done.
+			now, _, readErr := s.opts.Alerts.Alert(r.Context(), id)
+			switch {
+			case readErr == nil && now.Status == ecs.StatusClosed:
+				s.writeError(w, r, newAPIError(http.StatusConflict, "alert_closed", "console.err.alert_closed", id))
+				return
+			case readErr == nil && now.Status == status:
+				writeJSON(w, http.StatusOK, map[string]any{"alert": toAlertJSON(now)})
+				return
+			}
 			s.writeError(w, r, s.storeError(r, err, "console.thing.alert", id))
 			return
 		}
-		// NOTE: the change is logged here only; writing it to the audit
-		// ledger is the store's or the integrator's job.
+		// NOTE: the embedded store keeps this change with the actor in its
+		// alert history, but nothing sends it to the audit ledger yet.
 		s.log.Info("alert status changed", "request_id", info.id, "alert", id, "rule", alert.RuleID,
 			"from", alert.Status.String(), "to", status.String(), "user", info.user)
 	}

@@ -687,3 +687,35 @@ func TestNewServerRequiresStores(t *testing.T) {
 		t.Error("NewServer without stores: want error")
 	}
 }
+
+func TestConcurrentTriage(t *testing.T) {
+	env := newTestEnv(t)
+	auth := env.bearer("lan.analyst")
+	type result struct {
+		action string
+		res    response
+	}
+	actions := []string{"ack", "ack", "ack", "close", "close"}
+	results := make(chan result, len(actions))
+	for _, action := range actions {
+		go func() {
+			res := env.do(nil, "POST", "/api/alerts/"+env.alertID+"/"+action, `{"reason":"duplicate of an earlier alert"}`, auth)
+			results <- result{action, res}
+		}()
+	}
+	closed := 0
+	for range actions {
+		r := <-results
+		switch {
+		case r.res.status == 409 && r.res.errorCode() == "alert_closed":
+		case r.res.status == 200 && r.action == "close" && status(r.res) == "closed":
+			closed++
+		case r.res.status == 200 && r.action == "ack":
+		default:
+			t.Errorf("concurrent %s: %d %s, want 200 or 409", r.action, r.res.status, r.res.raw)
+		}
+	}
+	if closed != 1 {
+		t.Errorf("%d requests closed the alert, want exactly 1", closed)
+	}
+}

@@ -22,8 +22,8 @@ const sessionCookie = "canhgac_session"
 const csrfHeader = "X-CSRF-Token"
 
 // requireAuth wraps h so it runs only for a live session. A bearer token
-// (Authorization header, used by the CLI) is taken first; otherwise the
-// session cookie, and then every request other than GET and HEAD must also
+// (Authorization header, used by the CLI) is taken first, else the session
+// cookie. A cookie-authenticated request other than GET and HEAD must also
 // pass the Origin check and carry the session's CSRF token. With triage
 // set, the user's role must allow acknowledging and closing alerts.
 func (s *Server) requireAuth(triage bool, h http.HandlerFunc) http.Handler {
@@ -93,7 +93,7 @@ func checkOrigin(r *http.Request) *apiError {
 type loginRequest struct {
 	User     string `json:"user"`
 	Password string `json:"password"`
-	// Bearer asks for the token in the response body (for the CLI)
+	// Bearer requests the token in the response body (for the CLI)
 	// instead of a session cookie (for the browser).
 	Bearer bool `json:"bearer"`
 }

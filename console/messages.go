@@ -130,7 +130,7 @@ func init() {
 		"console.err.reason_required":     {VI: "Cần nhập lý do đóng cảnh báo (tối đa %d ký tự).", EN: "A close reason is required (at most %d characters)."},
 		"console.err.alert_closed":        {VI: "Cảnh báo %s đã đóng; không thể thay đổi nữa.", EN: "Alert %s is already closed and cannot change."},
 		"console.err.internal":            {VI: "Lỗi máy chủ (mã yêu cầu %s). Người quản trị xem nhật ký máy chủ với mã này.", EN: "Server error (request id %s). An admin can find it in the server log by this id."},
-		"console.err.unavailable":         {VI: "Kho dữ liệu chưa sẵn sàng: %s.", EN: "The store is not available: %s."},
+		"console.err.unavailable":         {VI: "Kho dữ liệu không trả lời kịp: %s. Thử lại, hoặc thu hẹp khoảng thời gian.", EN: "The store timed out: %s. Retry, or narrow the time range."},
 
 		"console.hint.time":   {VI: "dùng RFC 3339 (2024-05-01T12:00:00Z) hoặc thời gian tương đối (now, now-15m, now-24h, now-7d)", EN: "use RFC 3339 (2024-05-01T12:00:00Z) or a relative time (now, now-15m, now-24h, now-7d)"},
 		"console.hint.range":  {VI: "thời điểm bắt đầu phải trước thời điểm kết thúc", EN: "from must be before to"},

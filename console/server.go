@@ -32,7 +32,7 @@ type Options struct {
 	// Prometheus handler of the process).
 	Metrics http.Handler
 	// Health, when set, is called by GET /api/health; an error turns the
-	// answer into 503 with the error's text.
+	// response into 503 with the error's text.
 	Health func(context.Context) error
 	// Logger receives request logs; nil means slog.Default().
 	Logger *slog.Logger
@@ -217,9 +217,9 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// requestInfo is what the outermost middleware learns about a request and
-// the handlers read: its id, its language and, once authenticated, its
-// session.
+// requestInfo is the per-request state that the outermost middleware sets
+// and the handlers read: the request id, the language and, once
+// authenticated, the session.
 type requestInfo struct {
 	id      string
 	lang    i18n.Lang

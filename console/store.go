@@ -76,5 +76,5 @@ type AlertStore interface {
 var ErrNotFound = errors.New("not found")
 
 // ErrInvalidQuery is wrapped by store errors for a KQL query that does not
-// parse; the wrapping error's text says what is wrong.
+// parse. The wrapping error's text describes the problem.
 var ErrInvalidQuery = errors.New("invalid KQL query")

@@ -14,11 +14,12 @@ const maxRelative = 10 * 365 * 24 * time.Hour
 
 var errTimeSyntax = errors.New("expected RFC 3339 or now[+-]N{s,m,h,d,w}")
 
-// ParseTimeParam parses a time parameter of the API: RFC 3339
-// ("2024-05-01T12:00:00Z"), a date-time without zone as sent by an HTML
-// datetime-local input ("2024-05-01T12:00", taken as UTC), a date
-// ("2024-05-01", midnight UTC), or a time relative to now ("now",
-// "now-15m", "now+1h"; units s, m, h, d, w). The result is in UTC.
+// ParseTimeParam parses a time parameter of the API. It accepts RFC 3339
+// ("2024-05-01T12:00:00Z") and a date-time without zone as an HTML
+// datetime-local input sends it ("2024-05-01T12:00", taken as UTC). It
+// also accepts a date ("2024-05-01", midnight UTC) and a time relative to
+// now ("now", "now-15m", "now+1h" with units s, m, h, d, w). The result is
+// in UTC.
 func ParseTimeParam(s string, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if rest, ok := strings.CutPrefix(s, "now"); ok {
