@@ -129,6 +129,8 @@ type Decoder struct {
 	audit   auditGrouper
 	ssh     sshSessions
 	names   fieldNames
+	// jsonScratch is a flat map left from the previous JSON line, or nil.
+	jsonScratch ecs.Fields
 }
 
 // NewDecoder returns a Decoder for format.

@@ -15,7 +15,7 @@ import (
 // ("Event.EventData.<Name>") or a "Data" list of {"#attributes":{"Name":...},
 // "#text":...} items or bare values, which get the names param1, param2, ...
 // as Winlogbeat gives them. UserData is kept under winlog.user_data.
-func evtxFields(doc ecs.Fields) (ecs.Fields, time.Time) {
+func evtxFields(doc ecs.Fields, names *fieldNames) (ecs.Fields, time.Time) {
 	const sys = "Event.System."
 	f := make(ecs.Fields, len(doc)+16)
 	var w winSystem
@@ -65,9 +65,9 @@ func evtxFields(doc ecs.Fields) (ecs.Fields, time.Time) {
 			case strings.HasPrefix(name, "#attributes") || strings.HasPrefix(name, "Data.#attributes"):
 			default:
 				if s, ok := scalarText(v); ok {
-					f["winlog.event_data."+name] = s
+					f[names.join("winlog.event_data.", name)] = s
 				} else if v != nil {
-					f["winlog.event_data."+name] = ecs.NormalizeValue(v)
+					f[names.join("winlog.event_data.", name)] = ecs.NormalizeValue(v)
 				}
 			}
 		case strings.HasPrefix(k, "Event.UserData."):

@@ -20,7 +20,10 @@ import (
 //
 // Invalid JSON and JSON that is not an object are dead letters.
 func (d *Decoder) parseJSON(s string) parsed {
-	flat, err := flattenJSON(s, &d.names)
+	// The flat map is reused across lines when the record gets a map of its
+	// own (Windows shapes); an ECS document keeps it.
+	flat, err := flattenJSON(s, &d.names, d.jsonScratch)
+	d.jsonScratch = nil
 	if errors.Is(err, errNotObject) {
 		return parsed{err: parseErr(ReasonJSONNotObject, jsonKindOf(s), nil)}
 	}
@@ -28,18 +31,28 @@ func (d *Decoder) parseJSON(s string) parsed {
 		return parsed{err: parseErr(ReasonJSONInvalid, "decode", err)}
 	}
 	if _, ok := flat["Event.System.Channel"]; ok {
-		f, ts := evtxFields(flat)
+		f, ts := evtxFields(flat, &d.names)
+		d.recycle(flat)
 		return parsed{ts: ts, fields: f}
 	}
 	if _, ok := flat["EventID"]; ok {
 		if _, ok := flat["Channel"]; ok {
 			if _, ok := flat["winlog.channel"]; !ok {
-				f, ts := flatWindowsFields(flat)
+				f, ts := flatWindowsFields(flat, &d.names)
+				d.recycle(flat)
 				return parsed{ts: ts, fields: f}
 			}
 		}
 	}
 	return ecsDocument(flat)
+}
+
+// recycle keeps a flat map for the next JSON line. The values it held stay
+// referenced by the record (strings share the line), so only the map is
+// reused.
+func (d *Decoder) recycle(m ecs.Fields) {
+	clear(m)
+	d.jsonScratch = m
 }
 
 // jsonKindOf names the kind of the JSON value that starts s.
@@ -203,7 +216,7 @@ var otrfSystemKeys = map[string]bool{
 // Winlogbeat shape: known system keys to winlog.*, every other key to
 // winlog.event_data.<key>. The time is @timestamp, else TimeCreated, else
 // EventTime; a time without a zone is taken as UTC.
-func flatWindowsFields(doc ecs.Fields) (ecs.Fields, time.Time) {
+func flatWindowsFields(doc ecs.Fields, names *fieldNames) (ecs.Fields, time.Time) {
 	f := make(ecs.Fields, len(doc)+16)
 	var sys winSystem
 	sys.channel, _ = scalarText(doc["Channel"])
@@ -231,9 +244,9 @@ func flatWindowsFields(doc ecs.Fields) (ecs.Fields, time.Time) {
 			continue
 		}
 		if s, ok := scalarText(v); ok {
-			f["winlog.event_data."+k] = s
+			f[names.join("winlog.event_data.", k)] = s
 		} else if v != nil {
-			f["winlog.event_data."+k] = ecs.NormalizeValue(v)
+			f[names.join("winlog.event_data.", k)] = ecs.NormalizeValue(v)
 		}
 	}
 	var ts time.Time

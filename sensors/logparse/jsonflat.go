@@ -39,9 +39,12 @@ func (p *jsonFlattener) fail(what string) error {
 }
 
 // flattenJSON parses s, which must hold one JSON object and nothing else but
-// white space.
-func flattenJSON(s string, names *fieldNames) (ecs.Fields, error) {
-	p := jsonFlattener{s: s, names: names, out: make(ecs.Fields, 32)}
+// white space, into out (a new map when nil).
+func flattenJSON(s string, names *fieldNames, out ecs.Fields) (ecs.Fields, error) {
+	if out == nil {
+		out = make(ecs.Fields, 32)
+	}
+	p := jsonFlattener{s: s, names: names, out: out}
 	p.skipSpace()
 	if p.i >= len(s) || s[p.i] != '{' {
 		return nil, errNotObject
@@ -351,7 +354,15 @@ func (p *jsonFlattener) str() (string, error) {
 // surrogates with U+FFFD, as encoding/json does.
 func (p *jsonFlattener) slowStr(start int) (string, error) {
 	var b strings.Builder
-	b.Grow(len(p.s) - start)
+	// Size the buffer to this string, not to the rest of the line.
+	end := start
+	for end < len(p.s) && p.s[end] != '"' {
+		if p.s[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	b.Grow(min(end, len(p.s)) - start)
 	j := start
 	for j < len(p.s) {
 		c := p.s[j]
