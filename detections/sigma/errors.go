@@ -145,6 +145,10 @@ func init() {
 			VI: "bộ sửa đổi %q không dùng được cho tìm kiếm từ khóa",
 			EN: "modifier %q cannot be used on a keyword search",
 		},
+		"sigma.err.all_single": {
+			VI: "bộ sửa đổi all cần một danh sách từ hai giá trị trở lên; với một giá trị hãy bỏ all",
+			EN: "modifier all needs a list of two or more values; drop all for a single value",
+		},
 		"sigma.err.empty_list": {
 			VI: "danh sách giá trị rỗng",
 			EN: "empty list of values",

@@ -49,7 +49,6 @@ func TestDetectionConformance(t *testing.T) {
 		{"list none", "sel:\n    f:\n        - a\n        - b\ncondition: sel", ecs.Fields{"f": "c"}, false},
 		{"all with list", "sel:\n    f|contains|all:\n        - a\n        - b\ncondition: sel", ecs.Fields{"f": "xaxb"}, true},
 		{"all with list partial", "sel:\n    f|contains|all:\n        - a\n        - b\ncondition: sel", ecs.Fields{"f": "xa"}, false},
-		{"all single value", "sel:\n    f|all: a\ncondition: sel", ecs.Fields{"f": "a"}, true},
 		{"map is and", "sel:\n    f: a\n    g: b\ncondition: sel", ecs.Fields{"f": "a", "g": "c"}, false},
 		{"map and all", "sel:\n    f: a\n    g: b\ncondition: sel", ecs.Fields{"f": "a", "g": "b"}, true},
 		{"list of maps is or", "sel:\n    - f: a\n    - g: b\ncondition: sel", ecs.Fields{"g": "b"}, true},

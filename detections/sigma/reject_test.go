@@ -68,6 +68,8 @@ func TestRejections(t *testing.T) {
 		{"exists not boolean", ruleYAML("r1", "sel:\n    f|exists: maybe\ncondition: sel"), "sigma.err.in_field", "true or false"},
 		{"keyword cidr", ruleYAML("r1", "kw:\n    '|cidr':\n        - 10.0.0.0/8\ncondition: kw"), "sigma.err.in_field", "cannot be used on a keyword search"},
 		{"nested map value", ruleYAML("r1", "sel:\n    f:\n        g: a\ncondition: sel"), "sigma.err.in_field", "scalar or a list of scalars"},
+		{"all with one value", ruleYAML("r1", "sel:\n    f|contains|all: a\ncondition: sel"), "sigma.err.in_field", "needs a list of two or more values"},
+		{"all with one-item list", ruleYAML("r1", "sel:\n    f|contains|all:\n        - a\ncondition: sel"), "sigma.err.in_field", "needs a list of two or more values"},
 		{"no condition", ruleYAML("r1", "sel:\n    f: a"), "sigma.err.no_condition", "no condition"},
 		{"aggregation", ruleYAML("r1", "sel:\n    f: a\ncondition: sel | count() by h > 3"), "sigma.err.cond_aggregation", "correlation rule"},
 		{"no title", "id: x\nlogsource:\n    product: a\ndetection:\n    sel:\n        f: a\n    condition: sel\n", "sigma.err.missing", `"title"`},

@@ -188,6 +188,11 @@ func (c *compiler) compileValues(fm *fieldMatcher, mods modifiers, node *yaml.No
 	default:
 		return newError("sigma.err.value_shape", nodeKind(node))
 	}
+	// The specification forbids all on a single value, because some
+	// backends cannot express it.
+	if mods.all && len(scalars) < 2 {
+		return newError("sigma.err.all_single")
+	}
 	for i, n := range scalars {
 		first := len(fm.values)
 		if err := c.compileScalar(fm, mods, n); err != nil {
