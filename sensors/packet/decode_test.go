@@ -2,6 +2,7 @@ package packet
 
 import (
 	"bytes"
+	"encoding/binary"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -194,4 +195,33 @@ func FuzzReadCapture(f *testing.F) {
 			t.Fatal("nil summary without an error")
 		}
 	})
+}
+
+// TestPcapngHugeCaptureLength patches the captured length of the first
+// packet block of a real pcapng file to 4 GiB; the reader must reject it
+// without allocating that much.
+func TestPcapngHugeCaptureLength(t *testing.T) {
+	raw, err := readFile(filepath.Join(pcapDir, "chrissanders-packets/dns_query_response.pcapng"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Walk the little-endian blocks to the first enhanced packet block.
+	off := 0
+	for off+8 <= len(raw) && binary.LittleEndian.Uint32(raw[off:]) != 6 {
+		off += int(binary.LittleEndian.Uint32(raw[off+4:]))
+	}
+	if off+24 > len(raw) {
+		t.Fatal("no enhanced packet block found")
+	}
+	binary.LittleEndian.PutUint32(raw[off+20:], 0xfffffff0)
+	s, err := Summarize(bytes.NewReader(raw), Options{})
+	if err == nil {
+		t.Fatal("Summarize accepted a 4 GiB captured length")
+	}
+	if !strings.Contains(err.Error(), "captured length 4294967280") {
+		t.Errorf("error %q does not name the bad length", err)
+	}
+	if s == nil || s.Format != "pcapng" {
+		t.Errorf("summary = %+v, want the partial pcapng summary with the error", s)
+	}
 }

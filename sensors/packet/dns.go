@@ -2,6 +2,7 @@ package packet
 
 import (
 	"encoding/hex"
+	"fmt"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -63,7 +64,7 @@ func newDNSState() dnsState {
 // Stats.AppErrors.
 func (e *engine) dnsMessage(f *flow, msg []byte, dir int) {
 	d := &e.dns.layer
-	if err := d.DecodeFromBytes(msg, gopacket.NilDecodeFeedback); err != nil {
+	if err := decodeDNS(d, msg); err != nil {
 		e.stats.AppErrors++
 		return
 	}
@@ -100,6 +101,20 @@ func (e *engine) dnsMessage(f *flow, msg []byte, dir int) {
 		rec.Answers = append(rec.Answers, dnsAnswer(&d.Answers[i]))
 	}
 	e.sink.dnsRecord(rec)
+}
+
+// decodeDNS decodes one DNS message into d.
+// NOTE: gopacket v1.1.19 panics with "slice bounds out of range" inside
+// DNSResourceRecord.decode on some malformed records (found by
+// FuzzDecodePacket, kept under testdata/fuzz), so the panic is turned
+// into an error here.
+func decodeDNS(d *layers.DNS, msg []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed DNS message: gopacket panicked: %v", r)
+		}
+	}()
+	return d.DecodeFromBytes(msg, gopacket.NilDecodeFeedback)
 }
 
 // endpoints returns client and server of a message: for a packet sent

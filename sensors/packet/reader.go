@@ -47,7 +47,7 @@ func openCapture(r io.Reader) (*captureReader, error) {
 	magic := binary.BigEndian.Uint32(head)
 	switch magic {
 	case magicPcapNG:
-		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+		ng, err := pcapgo.NewNgReader(&ngGuard{r: br}, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 		if err != nil {
 			return nil, fmt.Errorf("read pcapng section header: %w", err)
 		}
@@ -56,6 +56,11 @@ func openCapture(r io.Reader) (*captureReader, error) {
 		pr, err := pcapgo.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("read pcap file header: %w", err)
+		}
+		// pcapgo allocates a buffer of the header's snap length for the
+		// first packet, so a corrupt header could ask for 4 GiB.
+		if pr.Snaplen() > maxPacketLength {
+			pr.SetSnaplen(maxPacketLength)
 		}
 		return &captureReader{src: pr, link: pr.LinkType(), Format: "pcap"}, nil
 	}
@@ -74,4 +79,83 @@ func (c *captureReader) linkType(ci *gopacket.CaptureInfo) layers.LinkType {
 		return c.ng.LinkType()
 	}
 	return iface.LinkType
+}
+
+// maxPacketLength is the largest captured packet accepted: tcpdump's
+// default snap length (262144). Larger claims come from corrupt files.
+const maxPacketLength = 262144
+
+// maxNgBlock bounds a pcapng block, far above any real one.
+const maxNgBlock = 16 << 20
+
+// ngGuard passes a pcapng stream through unchanged but checks each block
+// header first. pcapgo v1.1.19 allocates a packet buffer of the claimed
+// capture length before it reads the block, so a corrupt length of 4 GiB
+// in a small file would exhaust memory (found by FuzzReadCapture).
+type ngGuard struct {
+	r         *bufio.Reader
+	order     binary.ByteOrder
+	offset    int64 // file offset of the next block
+	remaining int   // bytes of the current block still to pass on
+}
+
+// Read implements io.Reader.
+func (g *ngGuard) Read(p []byte) (int, error) {
+	if g.remaining == 0 {
+		if err := g.checkBlock(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) > g.remaining {
+		p = p[:g.remaining]
+	}
+	n, err := g.r.Read(p)
+	g.remaining -= n
+	g.offset += int64(n)
+	return n, err
+}
+
+func (g *ngGuard) checkBlock() error {
+	head, err := g.r.Peek(12)
+	if len(head) < 8 {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	typ := binary.BigEndian.Uint32(head[:4])
+	if typ == magicPcapNG {
+		if len(head) < 12 {
+			return io.ErrUnexpectedEOF
+		}
+		switch binary.LittleEndian.Uint32(head[8:12]) {
+		case 0x1a2b3c4d:
+			g.order = binary.LittleEndian
+		case 0x4d3c2b1a:
+			g.order = binary.BigEndian
+		default:
+			return fmt.Errorf("pcapng section header at offset %d: invalid byte-order magic", g.offset)
+		}
+	}
+	if g.order == nil {
+		return fmt.Errorf("pcapng block at offset %d: no section header before it", g.offset)
+	}
+	length := g.order.Uint32(head[4:8])
+	if length < 12 || length > maxNgBlock {
+		return fmt.Errorf("pcapng block at offset %d: length %d outside 12..%d; the file is corrupt", g.offset, length, maxNgBlock)
+	}
+	switch g.order.Uint32(head[:4]) {
+	case 6, 2: // enhanced packet block, obsolete packet block: captured length at byte 20
+		if b, _ := g.r.Peek(24); len(b) == 24 {
+			if caplen := g.order.Uint32(b[20:24]); caplen > length-32 || caplen > maxPacketLength {
+				return fmt.Errorf("pcapng packet block at offset %d: captured length %d does not fit its block of %d bytes", g.offset, caplen, length)
+			}
+		}
+	case 3: // simple packet block: original length at byte 8
+		if origlen := g.order.Uint32(head[8:12]); origlen > maxPacketLength && origlen > length-16 {
+			return fmt.Errorf("pcapng simple packet block at offset %d: packet length %d exceeds %d", g.offset, origlen, maxPacketLength)
+		}
+	}
+	g.remaining = int(length)
+	return nil
 }
