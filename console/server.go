@@ -21,7 +21,7 @@ import (
 
 // Options configures a Server. Events, Alerts and Users are required.
 type Options struct {
-	// Addr is the TCP address ListenAndServe binds, 127.0.0.1:7443 when empty.
+	// Addr is the TCP address ListenAndServe binds, 127.0.0.1:8480 when empty.
 	Addr string
 	// Events and Alerts are the stores the API reads and changes.
 	Events EventSearcher
@@ -49,7 +49,7 @@ type Options struct {
 }
 
 // DefaultAddr is the address ListenAndServe binds when Options.Addr is empty.
-const DefaultAddr = "127.0.0.1:7443"
+const DefaultAddr = "127.0.0.1:8480"
 
 // Server is the console: JSON API, web UI and sign-in. Create it with
 // NewServer; it is safe for concurrent use.

@@ -90,8 +90,15 @@ func TestEnsureAdminFromEnv(t *testing.T) {
 	t.Setenv(AdminPasswordEnv, "from-the-environment")
 	path := filepath.Join(t.TempDir(), "users.json")
 	password, created, err := EnsureAdmin(path)
-	if err != nil || !created || password != "from-the-environment" {
-		t.Fatalf("EnsureAdmin = %q, %v, %v", password, created, err)
+	if err != nil || !created || password != "" {
+		t.Fatalf("EnsureAdmin = %q, %v, %v: want created with the password not echoed", password, created, err)
+	}
+	users, err := OpenUsers(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.Verify("admin", "from-the-environment"); err != nil {
+		t.Errorf("admin with the password from %s: %v", AdminPasswordEnv, err)
 	}
 	t.Setenv(AdminPasswordEnv, "short")
 	if _, _, err := EnsureAdmin(filepath.Join(t.TempDir(), "users.json")); err == nil || !strings.Contains(err.Error(), AdminPasswordEnv) {

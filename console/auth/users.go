@@ -332,10 +332,11 @@ func (u *Users) saveLocked() error {
 const AdminPasswordEnv = "CANHGAC_ADMIN_PASSWORD"
 
 // EnsureAdmin makes sure the users file at path has at least one account.
-// When it has none, it creates user "admin" with role admin and the
-// password from CANHGAC_ADMIN_PASSWORD, or a random one, and returns that
-// password with created set to true; the caller shows it once. When
-// accounts exist it changes nothing and returns "", false.
+// When it has none, it creates user "admin" with role admin and returns
+// created true. The password comes from CANHGAC_ADMIN_PASSWORD, and then
+// EnsureAdmin returns "" so the operator's secret is not echoed. Otherwise
+// it is random and returned once for the caller to show. When accounts
+// exist, EnsureAdmin changes nothing and returns "", false.
 func EnsureAdmin(path string) (password string, created bool, err error) {
 	users, err := OpenUsers(path)
 	if err != nil {
@@ -344,12 +345,16 @@ func EnsureAdmin(path string) (password string, created bool, err error) {
 	if users.Len() > 0 {
 		return "", false, nil
 	}
-	password = os.Getenv(AdminPasswordEnv)
-	if password == "" {
-		password = RandomPassword()
-	} else if len(password) < MinPasswordLength {
-		return "", false, fmt.Errorf("%s too short: use at least %d characters", AdminPasswordEnv, MinPasswordLength)
+	if fromEnv := os.Getenv(AdminPasswordEnv); fromEnv != "" {
+		if len(fromEnv) < MinPasswordLength {
+			return "", false, fmt.Errorf("%s too short: use at least %d characters", AdminPasswordEnv, MinPasswordLength)
+		}
+		if err := users.Add("admin", RoleAdmin, fromEnv); err != nil {
+			return "", false, err
+		}
+		return "", true, nil
 	}
+	password = RandomPassword()
 	if err := users.Add("admin", RoleAdmin, password); err != nil {
 		return "", false, err
 	}
