@@ -302,7 +302,7 @@ func (s *Server) withRequestInfo(next http.Handler) http.Handler {
 				}
 			}
 			s.log.Info("http request", "request_id", info.id, "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "bytes", rec.bytes, "duration_ms", time.Since(start).Milliseconds(),
+				"status", rec.status, "bytes", rec.bytes, "duration", time.Since(start),
 				"user", info.user, "remote", r.RemoteAddr)
 		}()
 		next.ServeHTTP(rec, r)

@@ -416,9 +416,9 @@ async function viewAlerts(params) {
     return section;
   }
   const rows = data.alerts.map((a) => h('tr', {},
-    h('td', { class: 'mono' }, fmtTime(a.last_seen)),
+    h('td', { class: 'mono nowrap' }, fmtTime(a.last_seen)),
     h('td', {}, levelBadge(a.level)),
-    h('td', {}, h('a', { href: '#/alerts/' + encodeURIComponent(a.id) }, a.rule_name || a.rule_id)),
+    h('td', { class: 'nowrap' }, h('a', { href: '#/alerts/' + encodeURIComponent(a.id) }, a.rule_name || a.rule_id)),
     h('td', {}, statusBadge(a.status)),
     h('td', {}, a.region || t('ui.common.none')),
     h('td', { class: 'num' }, String(a.count)),
