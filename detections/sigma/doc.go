@@ -8,7 +8,9 @@
 // LoadFiles, LoadFS, LoadAll and LoadBytes read YAML files (several
 // documents per file, rule collections with action: global, reset and
 // repeat), compile every rule and reject, whole, each rule that uses a
-// feature this engine does not implement. A rejection carries a catalog key and arguments (see Error),
+// feature this engine does not implement. A Sigma filter document (a
+// filter: section with rules: any, all or a list of ids and names) adds
+// its condition to every targeted rule whose logsource it covers. A rejection carries a catalog key and arguments (see Error),
 // so `rules check` shows the reason in Vietnamese or English.
 //
 // # Routing and field mapping

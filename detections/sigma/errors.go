@@ -153,6 +153,18 @@ func init() {
 			VI: "danh sách giá trị rỗng",
 			EN: "empty list of values",
 		},
+		"sigma.err.filter_rules": {
+			VI: "filter.rules phải là any, all, một id hoặc name của quy tắc, hoặc một danh sách chúng",
+			EN: "filter.rules must be any, all, a rule id or name, or a list of them",
+		},
+		"sigma.err.filter_condition": {
+			VI: "filter cần đúng một condition dạng chuỗi",
+			EN: "filter needs exactly one condition, written as a string",
+		},
+		"sigma.note.filter_unmatched": {
+			VI: "filter nhắc tới quy tắc %q nhưng không có quy tắc nào được nạp với id hoặc name này và logsource phù hợp",
+			EN: "filter references rule %q, but no loaded rule with a matching logsource has this id or name",
+		},
 		"sigma.err.cond_syntax": {
 			VI: "condition %q, vị trí %d: %s",
 			EN: "condition %q, position %d: %s",

@@ -35,6 +35,7 @@ func FuzzParseRule(f *testing.F) {
 	}
 	f.Add([]byte(ruleYAML("r1", "sel:\n    f|windash|contains|all:\n        - '-a'\n        - '/b'\ncondition: sel")))
 	f.Add([]byte(failRule + "---\n" + corrRule("bf", "type: event_count\nrules: [fail]\ngroup-by: [source.ip]\ntimespan: 5m\ncondition:\n    gte: 2")))
+	f.Add([]byte(procCreationRule + "---\n" + filterDoc("product: windows", "rules: [w-1]", adminFilterBody)))
 	sample := []*ecs.Event{
 		event(ecs.Fields{"f": "a-b", "g": int64(3), "message": "x y", "source.ip": "10.0.0.1", "event.outcome": "failure"}),
 		event(ecs.Fields{"f": []string{"x", "y"}, "winlog.channel": "Security", "winlog.event_data.CommandLine": "cmd /c"}),

@@ -26,7 +26,8 @@ type LoadOptions struct {
 
 // LoadReport lists what a load did.
 type LoadReport struct {
-	// Loaded counts the rules in the Ruleset (detection and correlation).
+	// Loaded counts the rules in the Ruleset: detection, correlation and
+	// filter documents.
 	Loaded int
 	// Rejected lists every rule or document that was not loaded.
 	Rejected []Rejection
@@ -180,7 +181,7 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 		reject(Rejection{Path: r.Path, ID: r.ID, Title: r.Title, Doc: r.Document, Err: e})
 	}
 	comp := newCompiler(cfg, opts.Placeholders)
-	var candidates []*Rule
+	var candidates, filters []*Rule
 	var corrRaw = map[*Rule]*rawRule{}
 	for _, f := range files {
 		raws, errs := parseDocuments(f.path, f.data)
@@ -192,6 +193,16 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 		}
 		for _, raw := range raws {
 			r := raw.rule
+			if raw.filter != nil {
+				spec, ferr := comp.parseFilter(r, raw.filter)
+				if ferr != nil {
+					rejectRule(r, ferr)
+					continue
+				}
+				r.filter = spec
+				filters = append(filters, r)
+				continue
+			}
 			if raw.correlation != nil {
 				corr, perr := parseCorrelation(raw.correlation)
 				if perr != nil {
@@ -228,6 +239,8 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 		accepted = append(accepted, r)
 	}
 	accepted = resolveCorrelations(accepted, comp, rejectedRefs, rejectRule)
+	rep.Notes = append(rep.Notes, applyFilters(filters, accepted, comp)...)
+	rs.filters = filters
 
 	for i, r := range accepted {
 		r.index = i
@@ -243,6 +256,9 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 		}
 		if r.detection != nil && len(r.detection.searches) > rs.memoSz {
 			rs.memoSz = len(r.detection.searches)
+		}
+		for _, f := range r.filters {
+			rs.memoSz = max(rs.memoSz, len(f.searches))
 		}
 	}
 	// A referenced rule stays silent unless a consumer sets generate: true.
@@ -278,7 +294,7 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 		}
 	}
 	rs.slots = comp.slots
-	rep.Loaded = len(rs.rules)
+	rep.Loaded = len(rs.rules) + len(rs.filters)
 	return rs, rep, nil
 }
 

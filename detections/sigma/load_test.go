@@ -35,7 +35,7 @@ func TestLoadSharedRules(t *testing.T) {
 	if rate := float64(rep.Loaded) / float64(total); rate < 0.95 {
 		t.Errorf("loaded %.1f%% of the shared rules, want at least 95%%", 100*rate)
 	}
-	if len(rs.Rules()) != rep.Loaded {
+	if len(rs.Rules())+len(rs.Filters()) != rep.Loaded {
 		t.Errorf("Ruleset has %d rules, report says %d", len(rs.Rules()), rep.Loaded)
 	}
 }

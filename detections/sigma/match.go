@@ -52,9 +52,21 @@ func (e *Engine) value(slot int) *cachedValue {
 	return v
 }
 
-// evalRule evaluates the detection of r against the current event.
+// evalRule evaluates the detection of r and of its filters against the
+// current event.
 func (e *Engine) evalRule(r *Rule) bool {
-	det := r.detection
+	if !e.evalDetection(r.detection) {
+		return false
+	}
+	for _, f := range r.filters {
+		if !e.evalDetection(f) {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Engine) evalDetection(det *detection) bool {
 	memo := e.memo[:len(det.searches)]
 	for i := range memo {
 		memo[i] = 0

@@ -63,6 +63,10 @@ type Rule struct {
 	index       int
 	detection   *detection
 	correlation *correlation
+	// filter is set for a Sigma filter document; filters are the filter
+	// detections attached to this rule, all of which must match too.
+	filter  *filterSpec
+	filters []*detection
 	// generate is false for a base rule whose only consumers are
 	// correlations with generate: false.
 	generate bool
@@ -70,6 +74,10 @@ type Rule struct {
 	consumers []*Rule
 	routes    []route
 }
+
+// IsFilter reports whether the document is a Sigma filter, which adds a
+// condition to other rules and matches nothing by itself.
+func (r *Rule) IsFilter() bool { return r.filter != nil }
 
 // IsCorrelation reports whether the rule is a correlation rule.
 func (r *Rule) IsCorrelation() bool { return r.correlation != nil }
@@ -92,6 +100,7 @@ type rawRule struct {
 	rule        *Rule
 	detection   *yaml.Node
 	correlation *yaml.Node
+	filter      *yaml.Node
 }
 
 // parseDocuments splits a YAML file into documents, applies rule collection
@@ -223,6 +232,14 @@ func parseRule(m *yaml.Node) (*rawRule, *Error) {
 	}
 	raw.correlation = mapGet(m, "correlation")
 	raw.detection = mapGet(m, "detection")
+	raw.filter = mapGet(m, "filter")
+	if raw.filter != nil && raw.detection == nil && raw.correlation == nil {
+		if raw.filter.Kind != yaml.MappingNode {
+			return raw, newError("sigma.err.field_type", "filter", phrase("sigma.phrase.map"))
+		}
+		return raw, parseLogsource(r, mapGet(m, "logsource"))
+	}
+	raw.filter = nil
 	if raw.correlation != nil {
 		if raw.correlation.Kind != yaml.MappingNode {
 			return raw, newError("sigma.err.field_type", "correlation", phrase("sigma.phrase.map"))
@@ -235,12 +252,16 @@ func parseRule(m *yaml.Node) (*rawRule, *Error) {
 	if raw.detection.Kind != yaml.MappingNode {
 		return raw, newError("sigma.err.field_type", "detection", phrase("sigma.phrase.map"))
 	}
-	ls := mapGet(m, "logsource")
+	return raw, parseLogsource(r, mapGet(m, "logsource"))
+}
+
+// parseLogsource reads the logsource section into r.Logsource.
+func parseLogsource(r *Rule, ls *yaml.Node) *Error {
 	if ls == nil {
-		return raw, newError("sigma.err.missing", "logsource")
+		return newError("sigma.err.missing", "logsource")
 	}
 	if ls.Kind != yaml.MappingNode {
-		return raw, newError("sigma.err.field_type", "logsource", phrase("sigma.phrase.map"))
+		return newError("sigma.err.field_type", "logsource", phrase("sigma.phrase.map"))
 	}
 	for _, kv := range []struct {
 		key string
@@ -255,11 +276,11 @@ func parseRule(m *yaml.Node) (*rawRule, *Error) {
 			continue
 		}
 		if n.Kind != yaml.ScalarNode {
-			return raw, newError("sigma.err.field_type", "logsource."+key, phrase("sigma.phrase.string"))
+			return newError("sigma.err.field_type", "logsource."+key, phrase("sigma.phrase.string"))
 		}
 		*dst = n.Value
 	}
-	return raw, nil
+	return nil
 }
 
 // mapGet returns the value node of key in a mapping node, or nil.

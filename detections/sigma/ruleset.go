@@ -16,11 +16,16 @@ type Ruleset struct {
 	memoSz int
 	// correlations are the correlation rules, in load order.
 	correlations []*Rule
+	filters      []*Rule
 }
 
 // Rules returns the loaded rules in load order: files sorted by path,
 // documents in file order.
 func (rs *Ruleset) Rules() []*Rule { return rs.rules }
+
+// Filters returns the loaded Sigma filter documents; their conditions are
+// part of the rules they target.
+func (rs *Ruleset) Filters() []*Rule { return rs.filters }
 
 // Rule returns the rule with the given id or name.
 func (rs *Ruleset) Rule(ref string) (*Rule, bool) {
