@@ -227,6 +227,23 @@ func TestBrowserEndToEnd(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#event-dialog-close")),
 		chromedp.WaitNotVisible(chromedp.CSS("#event-dialog")))
 
+	// Pivot from a field of the event detail to a search on its value.
+	sameSource := 0
+	for _, ev := range env.events {
+		if ev.Fields["source.ip"] == "112.95.230.3" {
+			sameSource++
+		}
+	}
+	run("pivot on source.ip",
+		chromedp.Click(chromedp.CSS("table.events tbody tr")),
+		chromedp.WaitVisible(chromedp.CSS(`#event-dialog a[href*="source.ip"]`)),
+		chromedp.Click(chromedp.CSS(`#event-dialog a[href*="source.ip"]`)),
+		chromedp.WaitNotVisible(chromedp.CSS("#event-dialog")),
+		chromedp.WaitVisible(chromedp.CSS("#search-total")))
+	if got := text("pivot total", "#search-total"); !strings.HasPrefix(got, "Matching events: "+strconv.Itoa(sameSource)+" ") {
+		t.Errorf("pivot on source.ip = %q, want %d events", got, sameSource)
+	}
+
 	run("invalid query",
 		chromedp.Clear(chromedp.CSS("#search-q")),
 		chromedp.SendKeys(chromedp.CSS("#search-q"), "user.name:(root"+kb.Enter),

@@ -114,6 +114,7 @@ func init() {
 		"ui.event.message":      {VI: "Thông điệp", EN: "Message"},
 		"ui.event.region":       {VI: "Vùng", EN: "Region"},
 		"ui.event.title":        {VI: "Chi tiết sự kiện", EN: "Event detail"},
+		"ui.event.pivot":        {VI: "Tìm các sự kiện có %s = %s (24 giờ qua)", EN: "Search events with %s = %s (last 24 hours)"},
 
 		"console.err.unauthorized":        {VI: "Bạn cần đăng nhập để tiếp tục.", EN: "Sign in to continue."},
 		"console.err.forbidden":           {VI: "Vai trò %s không được phép thực hiện thao tác này; cần vai trò phân tích viên hoặc quản trị.", EN: "Role %s may not do this; it needs the analyst or admin role."},

@@ -531,25 +531,40 @@ function eventsTable(docs, label) {
 }
 
 // fieldTree renders a nested ECS document as nested definition lists,
-// objects first collapsed to their name and open by default.
-function fieldTree(obj) {
+// objects open by default. Each scalar value links to a search for events
+// with the same value of the field (a pivot).
+function fieldTree(obj, prefix) {
   const dl = h('dl', { class: 'tree' });
   for (const key of Object.keys(obj).sort()) {
     const v = obj[key];
+    const field = prefix ? prefix + '.' + key : key;
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
       dl.append(h('div', { class: 'tree-obj' },
-        h('details', { open: true }, h('summary', {}, key), fieldTree(v))));
-    } else {
-      const text = Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ') : String(v);
-      dl.append(h('div', { class: 'tree-leaf' }, h('dt', {}, key), h('dd', {}, text)));
+        h('details', { open: true }, h('summary', {}, key), fieldTree(v, field))));
+      continue;
     }
+    let value;
+    if (Array.isArray(v)) {
+      value = v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ');
+    } else if (v === null || field === '@timestamp' || field === 'event.original' || field === 'message') {
+      value = String(v);
+    } else {
+      value = h('a', { href: '#/search' + qs({ q: field + ':' + kqlQuote(String(v)), range: '24h' }),
+        title: t('ui.event.pivot', field, String(v)) }, String(v));
+    }
+    dl.append(h('div', { class: 'tree-leaf' }, h('dt', {}, key), h('dd', {}, value)));
   }
   return dl;
 }
 
+// kqlQuote returns s as a quoted KQL value.
+function kqlQuote(s) {
+  return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+}
+
 function showEvent(doc) {
   const dialog = document.getElementById('event-dialog');
-  document.getElementById('event-dialog-body').replaceChildren(fieldTree(doc));
+  document.getElementById('event-dialog-body').replaceChildren(fieldTree(doc, ''));
   dialog.showModal();
 }
 
@@ -594,7 +609,11 @@ async function start() {
   document.getElementById('lang').addEventListener('change', (e) => switchLang(e.target.value));
   document.getElementById('signout').addEventListener('click', signOut);
   document.getElementById('event-dialog-close').addEventListener('click', () => document.getElementById('event-dialog').close());
-  window.addEventListener('hashchange', render);
+  window.addEventListener('hashchange', () => {
+    const dialog = document.getElementById('event-dialog');
+    if (dialog.open) dialog.close();
+    render();
+  });
   await loadLang('');
   try {
     state.me = await api('GET', '/api/me');
