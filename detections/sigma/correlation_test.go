@@ -340,3 +340,40 @@ func TestStateExpires(t *testing.T) {
 		t.Errorf("%d groups kept after 1000 s with a 1 m window, want about 60", n)
 	}
 }
+
+func TestFutureEventKeepsWatermark(t *testing.T) {
+	rs := mustLoad(t, failRule+"---\n"+corrRule("bf", "type: event_count\nrules: [fail]\ngroup-by: [source.ip]\ntimespan: 5m\ncondition:\n    gte: 3"), LoadOptions{})
+	now := func() time.Time { return t0.Add(time.Hour) }
+	evs := []*ecs.Event{
+		authEvent(0, "failure", "a"),
+		authEvent(24*365*time.Hour, "failure", "b"), // a year ahead: a bad clock
+		authEvent(time.Second, "failure", "a"),
+		authEvent(2*time.Second, "failure", "a"),
+	}
+	tests := []struct {
+		name       string
+		opts       EngineOptions
+		wantFired  int
+		wantFuture uint64
+	}{
+		{"with clock", EngineOptions{Now: now, MaxFuture: time.Minute, Logger: quietLogger}, 1, 1},
+		{"without clock", EngineOptions{Logger: quietLogger}, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := NewEngine(rs, tc.opts)
+			var got []Detection
+			emit := func(d Detection) { got = append(got, d) }
+			for _, ev := range evs {
+				e.Process(ev, emit)
+			}
+			e.Flush(emit)
+			if n := countRule(got, "bf"); n != tc.wantFired {
+				t.Errorf("fired %d, want %d", n, tc.wantFired)
+			}
+			if e.Stats().Future != tc.wantFuture {
+				t.Errorf("Stats.Future = %d, want %d", e.Stats().Future, tc.wantFuture)
+			}
+		})
+	}
+}

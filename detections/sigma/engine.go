@@ -55,6 +55,13 @@ type EngineOptions struct {
 	// inside its window (default 100000); beyond it the oldest are
 	// dropped and counted in Stats.Truncated.
 	MaxGroupEntries int
+	// Now and MaxFuture protect a live pipeline from a bad clock: an event
+	// time more than MaxFuture ahead of Now() does not move the watermark,
+	// which would otherwise make every later input late. Such events are
+	// still matched and counted in Stats.Future. Leave Now nil for offline
+	// hunts, which must not depend on the wall clock.
+	Now       func() time.Time
+	MaxFuture time.Duration
 	// Logger receives warnings about late matches; nil uses slog.Default.
 	Logger *slog.Logger
 }
@@ -66,6 +73,7 @@ type Stats struct {
 	Detections  uint64 // detections emitted
 	LateDropped uint64 // correlation inputs older than the reorder buffer
 	Truncated   uint64 // correlation entries dropped by MaxGroupEntries
+	Future      uint64 // events too far ahead of Now to move the watermark
 }
 
 // Engine matches events against a Ruleset and keeps correlation state. It
@@ -156,7 +164,12 @@ func (e *Engine) Process(ev *ecs.Event, emit func(Detection)) {
 			e.corr.push(r, ev, nil, ev.Timestamp)
 		}
 	}
-	e.corr.advance(ev.Timestamp, emit)
+	if e.opts.Now != nil && ev.Timestamp.After(e.opts.Now().Add(e.opts.MaxFuture)) {
+		e.stats.Future++
+		e.corr.advance(e.corr.watermark, emit)
+	} else {
+		e.corr.advance(ev.Timestamp, emit)
+	}
 	e.ev = nil
 }
 
