@@ -53,13 +53,15 @@ func parsePAM(msg, pamModule string, f ecs.Fields) bool {
 	}
 	switch {
 	case strings.HasPrefix(m, "authentication failure;") || strings.HasPrefix(m, "PAM ") && strings.Contains(m, " more authentication failure"):
+		action := ActionPAMAuthFailure
 		if strings.HasPrefix(m, "PAM ") {
+			action = ActionPAMMoreFailures
 			n, _ := cutSpace(m[len("PAM "):])
 			if c, err := strconv.ParseInt(n, 10, 64); err == nil {
 				f["system.auth.pam.more_failures"] = c
 			}
 		}
-		setAction(f, ActionPAMAuthFailure, categoryAuth, typeInfo, "failure")
+		setAction(f, action, categoryAuth, typeInfo, "failure")
 		setPAMNames()
 		pamFailureFields(m[strings.IndexByte(m, ';')+1:], f)
 		return true
@@ -79,7 +81,7 @@ func parsePAM(msg, pamModule string, f ecs.Fields) bool {
 		f["user.name"] = trimUID(m[len("session closed for user "):])
 		return true
 	case strings.HasPrefix(m, "check pass; user unknown"):
-		setAction(f, ActionPAMAuthFailure, categoryAuth, typeInfo, "failure")
+		setAction(f, ActionPAMCheckPass, categoryAuth, typeInfo, "failure")
 		setPAMNames()
 		return true
 	}

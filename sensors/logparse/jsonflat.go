@@ -14,13 +14,13 @@ import (
 // maxJSONDepth matches encoding/json's nesting limit.
 const maxJSONDepth = 10000
 
-// jsonFlattener parses one JSON object straight into flat fields: nested
-// objects become dotted names ("a.b"), arrays stay arrays ([]any, with
-// objects inside them as map[string]any), numbers stay json.Number until the
+// jsonFlattener parses one JSON object straight into flat fields. Nested
+// objects become dotted names ("a.b"). Arrays stay arrays ([]any, with
+// objects inside them as map[string]any). Numbers stay json.Number until the
 // caller converts them, and strings without escapes share the line's memory.
-// It accepts exactly what encoding/json accepts (the differential fuzz test
-// checks this) and is several times faster, because it builds no
-// intermediate maps and caches the dotted names, which repeat on every line.
+// It accepts what encoding/json accepts (FuzzJSONLine compares the two) and
+// is faster, because it builds no intermediate maps and caches the dotted
+// names, which repeat on every line.
 type jsonFlattener struct {
 	s     string
 	i     int
@@ -34,8 +34,8 @@ type jsonFlattener struct {
 
 var errJSONSyntax = errors.New("invalid JSON")
 
-func (p *jsonFlattener) fail(what string) error {
-	return fmt.Errorf("%w: %s at byte %d", errJSONSyntax, what, p.i)
+func (p *jsonFlattener) fail(problem string) error {
+	return fmt.Errorf("%w: %s at byte %d", errJSONSyntax, problem, p.i)
 }
 
 // flattenJSON parses s, which must hold one JSON object and nothing else but

@@ -12,14 +12,17 @@ import (
 // carry event.category ["authentication"] and event.outcome success or
 // failure; connection-level sshd events carry ["network"].
 const (
-	ActionSSHLogin          = "ssh_login"           // Accepted/Failed <method> for USER from HOST
-	ActionSSHLoginPostponed = "ssh_login_postponed" // Postponed <method> (partial success, more methods required)
-	ActionInvalidUser       = "invalid_user"        // Invalid user USER from HOST; input_userauth_request
-	ActionUserNotAllowed    = "user_not_allowed"    // AllowUsers/DenyUsers/groups/locked account
-	ActionRootLoginRefused  = "root_login_refused"  // ROOT LOGIN REFUSED FROM HOST
-	ActionMaxAuthAttempts   = "max_auth_attempts"   // maximum authentication attempts exceeded; Disconnecting: Too many authentication failures
-	ActionPAMAuthFailure    = "pam_auth_failure"    // PAM "authentication failure;" and "PAM: Authentication failure for"
-	ActionSSHDisconnect     = "ssh_disconnect"      // Received disconnect / Disconnected from / Disconnecting
+	ActionSSHLogin          = "ssh_login"            // Accepted/Failed <method> for USER from HOST
+	ActionSSHLoginPostponed = "ssh_login_postponed"  // Postponed <method> (partial success, more methods required)
+	ActionInvalidUser       = "invalid_user"         // Invalid user USER from HOST
+	ActionUserauthRequest   = "ssh_userauth_request" // input_userauth_request: invalid user (repeats invalid_user, without address)
+	ActionUserNotAllowed    = "user_not_allowed"     // AllowUsers/DenyUsers/groups/locked account
+	ActionRootLoginRefused  = "root_login_refused"   // ROOT LOGIN REFUSED FROM HOST
+	ActionMaxAuthAttempts   = "max_auth_attempts"    // maximum authentication attempts exceeded
+	ActionPAMAuthFailure    = "pam_auth_failure"     // PAM "authentication failure;" and "PAM: Authentication failure for"
+	ActionPAMMoreFailures   = "pam_more_failures"    // PAM N more authentication failures (sums failures logged one by one)
+	ActionPAMCheckPass      = "pam_check_pass"       // pam_unix "check pass; user unknown" (precedes its pam_auth_failure)
+	ActionSSHDisconnect     = "ssh_disconnect"       // Received disconnect, Disconnected from, Disconnecting (also "Too many authentication failures")
 	ActionSSHConnClosed     = "ssh_connection_closed"
 	ActionSSHConnection     = "ssh_connection"        // Connection from HOST port N
 	ActionSSHNoIdent        = "ssh_no_identification" // Did not receive identification string
@@ -163,19 +166,19 @@ func parseSSHD(msg string, f ecs.Fields) {
 			setPort(f, port)
 		}
 	case strings.HasPrefix(m, "input_userauth_request: invalid user "):
-		setAction(f, ActionInvalidUser, categoryAuth, typeInfo, "failure")
+		setAction(f, ActionUserauthRequest, categoryAuth, typeInfo, "failure")
 		f.SetString("user.name", m[len("input_userauth_request: invalid user "):])
 	case strings.HasPrefix(m, "User ") && strings.Contains(m[len("User "):], " not allowed because "):
 		rest := m[len("User "):]
 		i := strings.LastIndex(rest, " not allowed because ")
-		who := rest[:i]
+		account := rest[:i]
 		setAction(f, ActionUserNotAllowed, categoryAuth, typeDenied, "failure")
 		f["system.auth.ssh.reason"] = rest[i+len(" not allowed because "):]
-		if j := strings.LastIndex(who, " from "); j >= 0 {
-			f["user.name"] = who[:j]
-			setSource(f, who[j+len(" from "):])
+		if j := strings.LastIndex(account, " from "); j >= 0 {
+			f["user.name"] = account[:j]
+			setSource(f, account[j+len(" from "):])
 		} else {
-			f["user.name"] = who
+			f["user.name"] = account
 		}
 	case strings.HasPrefix(m, "ROOT LOGIN REFUSED FROM "):
 		host, port := hostPort(m[len("ROOT LOGIN REFUSED FROM "):])
@@ -446,7 +449,9 @@ func sshDisconnecting(m string, f ecs.Fields) {
 	rest = strings.TrimLeft(rest, " :")
 	tooMany := strings.HasPrefix(reason, "Too many authentication failures")
 	if tooMany {
-		setAction(f, ActionMaxAuthAttempts, categoryAuth, typeInfo, "failure")
+		// The end of a connection whose failures sshd logged one by one
+		// (or, before OpenSSH 6.8, the only failure line of key attempts).
+		setAction(f, ActionSSHDisconnect, categoryAuth, typeEnd, "failure")
 		if u, ok := strings.CutPrefix(reason, "Too many authentication failures for "); ok {
 			f.SetString("user.name", u)
 		}
@@ -529,12 +534,13 @@ func pamSSHD(m string, f ecs.Fields) {
 // sshSessions remembers recent sshd processes (by host and pid):
 //   - their client address, so that messages that omit it ("Disconnecting:
 //     Too many authentication failures", "kex_exchange_identification: ...")
-//     get source.ip from an earlier line of the same process;
+//     get source.ip from an earlier line of the same process (see
+//     fillsSessionAddress);
 //   - a failed authentication that named no address ("User root not allowed
-//     because account is locked"); the process's next disconnect or
-//     connection close that names the client is then reported as the failure
-//     (event.category authentication, event.outcome failure), so the failure
-//     is attributed to an address.
+//     because account is locked"). The process's next disconnect or
+//     connection close that names the client then becomes the failure
+//     (event.category authentication, event.outcome failure), so that the
+//     failure has an address.
 type sshSessions struct {
 	procs map[sshProcKey]sshProc
 }
@@ -547,6 +553,19 @@ type sshProcKey struct {
 type sshProc struct {
 	ip             string
 	pendingFailure bool
+}
+
+// fillsSessionAddress reports whether an event without an address of its own
+// gets the session's address. Lines that repeat a failure already logged
+// with the address ("input_userauth_request: invalid user", PAM "check pass;
+// user unknown") stay without one, so that the failure is counted once per
+// address.
+func fillsSessionAddress(action string) bool {
+	switch action {
+	case ActionMaxAuthAttempts, ActionSSHProtocolError, ActionSSHDisconnect, ActionSSHConnClosed, ActionSSHTimeout, ActionPAMMoreFailures:
+		return true
+	}
+	return false
 }
 
 // maxSSHSessions bounds the table; at the bound it is cleared, which costs a
@@ -568,17 +587,19 @@ func (s *sshSessions) enrich(host string, f ecs.Fields) {
 		if p.pendingFailure && !failed {
 			if a := f["event.action"]; a == ActionSSHDisconnect || a == ActionSSHConnClosed {
 				f["event.category"] = categoryAuth
-				f["event.outcome"] = "failure"
+				f["event.outcome"] = outcomeFailure
 				f["system.auth.ssh.after_failure"] = true
 			}
 		}
 		p = sshProc{ip: ip}
 	} else if _, named := f["source.address"]; !named {
-		if known && p.ip != "" {
-			f["source.ip"] = p.ip
-		} else if failed {
-			cats, _ := f["event.category"].([]string)
-			p.pendingFailure = len(cats) > 0 && cats[0] == "authentication"
+		switch {
+		case known && p.ip != "":
+			if a, _ := f["event.action"].(string); fillsSessionAddress(a) {
+				f["source.ip"] = p.ip
+			}
+		case failed:
+			p.pendingFailure = isAuthEvent(f)
 		}
 	}
 	if !known && len(s.procs) >= maxSSHSessions {

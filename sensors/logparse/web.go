@@ -341,8 +341,9 @@ func setClient(f ecs.Fields, c string) {
 
 // classifyApacheAuth marks the messages of Apache's authentication and
 // access-control modules (mod_auth_basic, mod_auth_digest, mod_authz_core,
-// mod_authz_owner, mod_access_compat) as failed web authentication; the same
-// set that fail2ban's apache-auth filter treats as failures.
+// mod_authz_owner, mod_access_compat) as failed web authentication. This is
+// the set that fail2ban's apache-auth filter treats as failures, less TLS
+// SNI mismatches and stale digest nonces.
 func classifyApacheAuth(msg string, f ecs.Fields) {
 	module, _ := f["apache.error.module"].(string)
 	digest := strings.HasPrefix(msg, "Digest: ") || module == "auth_digest"
