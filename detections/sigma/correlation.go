@@ -109,6 +109,13 @@ func (t threshold) upperBounded() bool {
 	return false
 }
 
+// closesWindows reports whether the correlation counts in windows that
+// start at a group's first input and are evaluated when they end: an
+// event_count or value_count with an upper-bounded condition.
+func (c *correlation) closesWindows() bool {
+	return (c.typ == corrEventCount || c.typ == corrValueCount) && c.cond.upperBounded()
+}
+
 func (t threshold) String() string {
 	var parts []string
 	for _, p := range t.preds {
@@ -451,16 +458,23 @@ func (c *correlator) drain(all bool, emit func(Detection)) {
 // state so the engine can start a new input.
 func (c *correlator) flush(emit func(Detection)) {
 	c.drain(true, emit)
-	for _, r := range c.e.rs.correlations {
-		groups := c.states[r]
-		for _, key := range sortedKeys(groups) {
-			st := groups[key]
-			if r.correlation.cond.upperBounded() && len(st.entries) > 0 {
-				c.closeWindow(r, key, st, emit)
+	// A closed window may fire into a correlation whose windows were
+	// already closed, so repeat until a pass closes nothing. Each pass
+	// removes the groups it closes, and firings only flow along the
+	// acyclic references, so the loop ends.
+	for closed := true; closed; {
+		closed = false
+		for _, r := range c.e.rs.correlations {
+			groups := c.states[r]
+			for _, key := range sortedKeys(groups) {
+				st := groups[key]
+				if r.correlation.closesWindows() && len(st.entries) > 0 {
+					c.closeWindow(r, key, st, emit)
+					closed = true
+				}
 			}
+			c.drain(true, emit)
 		}
-		// Firings of closed windows may feed later correlations.
-		c.drain(true, emit)
 	}
 	c.states = map[*Rule]map[string]*groupState{}
 	c.items = c.items[:0]
@@ -488,7 +502,7 @@ func (c *correlator) sweep(now time.Time, emit func(Detection)) {
 		corr := r.correlation
 		for _, key := range sortedKeys(groups) {
 			st := groups[key]
-			if corr.cond.upperBounded() && (corr.typ == corrEventCount || corr.typ == corrValueCount) {
+			if corr.closesWindows() {
 				if len(st.entries) > 0 && now.Sub(st.start) > corr.span {
 					c.closeWindow(r, key, st, emit)
 				}
@@ -583,7 +597,7 @@ func (c *correlator) update(r *Rule, it *corrItem, emit func(Detection)) {
 	st.last = it.t
 	switch corr.typ {
 	case corrEventCount, corrValueCount:
-		if corr.cond.upperBounded() {
+		if corr.closesWindows() {
 			if len(st.entries) > 0 && it.t.Sub(st.start) > corr.span {
 				c.closeWindow(r, key, st, emit)
 				st = &groupState{group: vals}
