@@ -238,8 +238,15 @@ func TestBrowserEndToEnd(t *testing.T) {
 		chromedp.Click(chromedp.CSS("table.events tbody tr")),
 		chromedp.WaitVisible(chromedp.CSS(`#event-dialog a[href*="source.ip"]`)),
 		chromedp.Click(chromedp.CSS(`#event-dialog a[href*="source.ip"]`)),
-		chromedp.WaitNotVisible(chromedp.CSS("#event-dialog")),
-		chromedp.WaitVisible(chromedp.CSS("#search-total")))
+		chromedp.WaitNotVisible(chromedp.CSS("#event-dialog")))
+	// The previous results stay on the page until the new ones replace
+	// them, so wait for the query box of the new page.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+		const q = document.getElementById('search-q');
+		return !!q && q.value.startsWith('source.ip:') && !!document.getElementById('search-total');
+	})()`)); err != nil {
+		t.Fatalf("pivot search page: %v", err)
+	}
 	if got := text("pivot total", "#search-total"); !strings.HasPrefix(got, "Matching events: "+strconv.Itoa(sameSource)+" ") {
 		t.Errorf("pivot on source.ip = %q, want %d events", got, sameSource)
 	}
