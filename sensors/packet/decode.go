@@ -37,7 +37,8 @@ const (
 type packetInfo struct {
 	Index     uint64 // 1-based position of the packet in its source
 	Timestamp time.Time
-	Length    int // original length on the wire, in bytes
+	UnixNano  int64 // Timestamp as nanoseconds, for cheap comparisons
+	Length    int   // original length on the wire, in bytes
 
 	HasIP     bool
 	Src, Dst  netip.Addr
@@ -85,7 +86,14 @@ func newDecoder() *decoder {
 	d := &decoder{decoded: make([]gopacket.LayerType, 0, 8)}
 	all := []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.loopback, &d.ip4, &d.ip6, &d.tcp, &d.udp, &d.icmp4, &d.icmp6}
 	mk := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
-		p := gopacket.NewDecodingLayerParser(first, all...)
+		p := gopacket.NewDecodingLayerParser(first)
+		// A slice indexed by layer type finds the next decoder without
+		// the map lookup of the default container.
+		var dlc gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
+		for _, l := range all {
+			dlc = dlc.Put(l)
+		}
+		p.SetDecodingLayerContainer(dlc)
 		// A layer without a decoder here (ARP, IGMP, GRE, ...) ends decoding
 		// without an error: the packet still counts, it just has no flow.
 		p.IgnoreUnsupported = true

@@ -68,6 +68,7 @@ func (e *engine) dnsMessage(f *flow, msg []byte, dir int) {
 		e.stats.AppErrors++
 		return
 	}
+
 	f.rec.Protocol = "dns"
 	key, _ := makeFlowKey(&e.info)
 	dk := dnsKey{flow: key, id: d.ID}
@@ -76,6 +77,7 @@ func (e *engine) dnsMessage(f *flow, msg []byte, dir int) {
 		return
 	}
 	ctx.Client, ctx.Server = e.endpoints(dir, f)
+
 	if !d.QR {
 		if old := e.dns.pending[dk]; old != nil {
 			// A retransmitted query: the first one stays unanswered.
@@ -86,6 +88,7 @@ func (e *engine) dnsMessage(f *flow, msg []byte, dir int) {
 		e.dns.pending[dk] = rec
 		return
 	}
+
 	rec := e.dns.pending[dk]
 	if rec != nil {
 		delete(e.dns.pending, dk)
@@ -247,10 +250,10 @@ func dnsOpCode(op layers.DNSOpCode) string {
 }
 
 // expire writes the queries that waited longer than idle for a response.
-func (s *dnsState) expire(now time.Time, idle time.Duration, sink recordSink) {
+func (s *dnsState) expire(now int64, idle time.Duration, sink recordSink) {
 	s.scratch = s.scratch[:0]
 	for k, r := range s.pending {
-		if now.Sub(r.Timestamp) > idle {
+		if now-r.Timestamp.UnixNano() > int64(idle) {
 			s.scratch = append(s.scratch, r)
 			delete(s.pending, k)
 		}

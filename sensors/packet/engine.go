@@ -56,7 +56,8 @@ type RecordContext struct {
 }
 
 // recordSink receives the records the engine finds, in a deterministic
-// order for a given input.
+// order for a given input. A FlowRecord pointer is valid only during the
+// call, because the engine reuses flow state.
 type recordSink interface {
 	flowRecord(*FlowRecord)
 	dnsRecord(*DNSRecord)
@@ -77,6 +78,8 @@ type engine struct {
 	stats Stats
 
 	recordSeq uint8 // next record index within the current packet
+
+	firstNS, lastNS int64 // Stats.First and Stats.Last as nanoseconds
 }
 
 func newEngine(opts Options, sink recordSink) *engine {
@@ -117,6 +120,7 @@ func (e *engine) packet(index uint64, ci *gopacket.CaptureInfo, lt layers.LinkTy
 	info := &e.info
 	info.Index = index
 	info.Timestamp = ci.Timestamp
+	info.UnixNano = ci.Timestamp.UnixNano()
 	info.Length = ci.Length
 	if info.Length < len(data) {
 		info.Length = len(data)
@@ -127,18 +131,18 @@ func (e *engine) packet(index uint64, ci *gopacket.CaptureInfo, lt layers.LinkTy
 	s.Packets++
 	s.Bytes += uint64(info.Length)
 	s.CapturedBytes += uint64(len(data))
-	if s.First.IsZero() || info.Timestamp.Before(s.First) {
-		s.First = info.Timestamp
+	if s.Packets == 1 || info.UnixNano < e.firstNS {
+		s.First, e.firstNS = info.Timestamp, info.UnixNano
 	}
-	if info.Timestamp.After(s.Last) {
-		s.Last = info.Timestamp
+	if s.Packets == 1 || info.UnixNano > e.lastNS {
+		s.Last, e.lastNS = info.Timestamp, info.UnixNano
 	}
 	if ci.CaptureLength < ci.Length {
 		s.Truncated++
 	}
 
-	if e.table.dueForSweep(info.Timestamp) {
-		e.expireIdle(info.Timestamp)
+	if e.table.dueForSweep(info.UnixNano) {
+		e.expireIdle(info.UnixNano)
 	}
 
 	if err := e.dec.decode(lt, data, info); err != nil {
@@ -177,25 +181,33 @@ func (e *engine) packet(index uint64, ci *gopacket.CaptureInfo, lt layers.LinkTy
 // lookup returns the flow of the packet, creating it or starting its next
 // record when a timeout has passed, and the packet's direction in it.
 func (e *engine) lookup(info *packetInfo) (*flow, int) {
+	t := e.table
 	key, srcIsA := makeFlowKey(info)
-	f, ok := e.table.flows[key]
+	f := t.flows[key]
 	switch {
-	case !ok:
-		f = newFlow(info, srcIsA)
-		e.table.flows[key] = f
-	case info.Timestamp.Sub(f.rec.End) > e.opts.IdleTimeout:
+	case f == nil:
+		f = t.start(key, info, srcIsA)
+	case info.UnixNano-f.endNS > int64(e.opts.IdleTimeout):
+		// Normally the sweep ends idle flows; this catches a flow whose
+		// next packet comes before the sweep does.
 		f.rec.Reason = FlowEndIdle
+		t.remove(f)
 		e.endFlow(f)
-		f = newFlow(info, srcIsA)
-		e.table.flows[key] = f
-	case info.Timestamp.Sub(f.rec.Start) >= e.opts.ActiveTimeout:
+		t.release(f)
+		f = t.start(key, info, srcIsA)
+	case info.UnixNano-f.startNS >= int64(e.opts.ActiveTimeout):
 		f.rec.Reason = FlowEndActive
+		t.remove(f)
 		e.endFlow(f)
-		f = continueFlow(f, info)
-		e.table.flows[key] = f
+		next := t.start(key, info, srcIsA)
+		next.continueFrom(f)
+		t.release(f)
+		f = next
+	default:
+		t.touch(f)
 	}
-	if info.Timestamp.After(f.rec.End) {
-		f.rec.End = info.Timestamp
+	if info.UnixNano > f.endNS {
+		f.rec.End, f.endNS = info.Timestamp, info.UnixNano
 	}
 	return f, f.direction(srcIsA)
 }
@@ -221,10 +233,12 @@ func (e *engine) tcpPayload(f *flow, dir int) {
 	}
 }
 
-// expireIdle writes the flows and DNS transactions idle at now.
-func (e *engine) expireIdle(now time.Time) {
+// expireIdle writes the flows and DNS transactions idle at now
+// (nanoseconds since the Unix epoch).
+func (e *engine) expireIdle(now int64) {
 	for _, f := range e.table.expireIdle(now) {
 		e.endFlow(f)
+		e.table.release(f)
 	}
 	e.dns.expire(now, e.opts.IdleTimeout, e.sink)
 }
@@ -249,6 +263,7 @@ func (e *engine) endFlow(f *flow) {
 func (e *engine) flush() {
 	for _, f := range e.table.expireAll() {
 		e.endFlow(f)
+		e.table.release(f)
 	}
 	e.dns.flushAll(e.sink)
 }

@@ -31,9 +31,9 @@ func init() {
 	})
 }
 
-// Error is an error a user sees, with a message from the i18n catalog.
-// Error() returns the English text followed by the cause; Message returns
-// the text in the user's language.
+// Error is an error shown to users, with a message from the i18n catalog.
+// Error() returns the English text followed by the cause, and Message
+// returns the text in the user's language.
 type Error struct {
 	Key  string // catalog key, "packet.*"
 	Args []any  // arguments of the catalog message

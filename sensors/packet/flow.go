@@ -1,8 +1,9 @@
 package packet
 
 import (
+	"cmp"
 	"net/netip"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -22,7 +23,7 @@ const (
 	dirServerToClient = 1
 )
 
-// FlowEnd says why a flow record was written.
+// FlowEnd is the reason a flow record was written.
 type FlowEnd uint8
 
 // The reasons a flow record is written.
@@ -79,10 +80,14 @@ type FlowRecord struct {
 }
 
 // flow is the live state of one flow: its record and the application
-// parsers' state.
+// parsers' state. Flows sit in a list ordered by last packet, so the idle
+// sweep looks only at the flows that expire.
 type flow struct {
-	rec       FlowRecord
-	clientIsA bool
+	rec            FlowRecord
+	key            flowKey
+	startNS, endNS int64 // rec.Start and rec.End as nanoseconds
+	clientIsA      bool
+	prev, next     *flow // neighbours in flowTable's list, oldest first
 
 	tls    tlsFlowState
 	ssh    *SSHRecord
@@ -98,9 +103,9 @@ func (f *flow) direction(srcIsA bool) int {
 	return dirServerToClient
 }
 
-// newFlow starts a flow with the packet in info as its first packet.
-func newFlow(info *packetInfo, srcIsA bool) *flow {
-	f := &flow{clientIsA: srcIsA}
+// init starts a flow with the packet in info as its first packet.
+func (f *flow) init(key flowKey, info *packetInfo, srcIsA bool) {
+	*f = flow{key: key, clientIsA: srcIsA, startNS: info.UnixNano, endNS: info.UnixNano}
 	client := netip.AddrPortFrom(info.Src, info.SrcPort)
 	server := netip.AddrPortFrom(info.Dst, info.DstPort)
 	if info.Proto == protoTCP && info.TCPFlags&(tcpSYN|tcpACK) == tcpSYN|tcpACK {
@@ -115,32 +120,30 @@ func newFlow(info *packetInfo, srcIsA bool) *flow {
 		Client:      client,
 		Server:      server,
 	}
-	return f
 }
 
-// continueFlow starts the record that follows an active timeout: same
-// endpoints and client, counters from zero.
-func continueFlow(old *flow, info *packetInfo) *flow {
-	f := &flow{clientIsA: old.clientIsA}
-	f.rec = FlowRecord{
-		FirstPacket: info.Index,
-		Start:       info.Timestamp,
-		End:         info.Timestamp,
-		Transport:   old.rec.Transport,
-		Client:      old.rec.Client,
-		Server:      old.rec.Server,
-		Protocol:    old.rec.Protocol,
-	}
-	f.ssh, f.sshD = nil, old.sshD
+// continueFrom makes f the record that follows old after an active
+// timeout: same endpoints and client, counters from zero, and no
+// handshake parsing, since the handshakes belong to the old record.
+func (f *flow) continueFrom(old *flow) {
+	f.clientIsA = old.clientIsA
+	f.rec.Client, f.rec.Server = old.rec.Client, old.rec.Server
+	f.rec.Protocol = old.rec.Protocol
+	f.sshD = [2]bool{true, true}
 	f.tls.clientDone, f.tls.serverDone = true, true
-	return f
 }
+
+// flowSlab is how many flows are allocated at once.
+const flowSlab = 256
 
 // flowTable holds the open flows and expires them on packet time.
 type flowTable struct {
 	active, idle time.Duration
 	flows        map[flowKey]*flow
-	nextSweep    time.Time
+	head, tail   *flow   // list by last packet: head idles longest
+	free         []*flow // released flows for reuse
+	slab         []flow  // unused part of the last allocated slab
+	nextSweep    int64   // packet time of the next sweep, in nanoseconds
 	expired      []*flow // scratch for sweep
 }
 
@@ -148,8 +151,71 @@ func newFlowTable(active, idle time.Duration) *flowTable {
 	return &flowTable{active: active, idle: idle, flows: make(map[flowKey]*flow)}
 }
 
-// sweepInterval is how often, in packet time, the table looks for idle
-// flows: a quarter of the idle timeout, at most 5 seconds, so a record is
+// start adds a new flow for key, reusing a released one when there is one.
+func (t *flowTable) start(key flowKey, info *packetInfo, srcIsA bool) *flow {
+	var f *flow
+	if n := len(t.free); n > 0 {
+		f, t.free = t.free[n-1], t.free[:n-1]
+	} else {
+		if len(t.slab) == 0 {
+			t.slab = make([]flow, flowSlab)
+		}
+		f, t.slab = &t.slab[0], t.slab[1:]
+	}
+	f.init(key, info, srcIsA)
+	t.flows[key] = f
+	t.pushBack(f)
+	return f
+}
+
+func (t *flowTable) pushBack(f *flow) {
+	f.prev, f.next = t.tail, nil
+	if t.tail != nil {
+		t.tail.next = f
+	} else {
+		t.head = f
+	}
+	t.tail = f
+}
+
+func (t *flowTable) unlink(f *flow) {
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else {
+		t.head = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	} else {
+		t.tail = f.prev
+	}
+	f.prev, f.next = nil, nil
+}
+
+// touch moves f to the end of the list after one of its packets.
+func (t *flowTable) touch(f *flow) {
+	if t.tail == f {
+		return
+	}
+	t.unlink(f)
+	t.pushBack(f)
+}
+
+// remove takes f out of the table; release returns it for reuse once its
+// record was written.
+func (t *flowTable) remove(f *flow) {
+	t.unlink(f)
+	delete(t.flows, f.key)
+}
+
+func (t *flowTable) release(f *flow) {
+	f.tls.pending, f.ssh = nil, nil
+	f.dnsBuf = [2][]byte{}
+	t.free = append(t.free, f)
+}
+
+// sweepInterval returns the packet-time interval between idle sweeps: a
+// quarter of the idle timeout, at most 5 seconds. A record is therefore
 // written at most that long after its idle timeout expired.
 func (t *flowTable) sweepInterval() time.Duration {
 	iv := t.idle / 4
@@ -162,26 +228,25 @@ func (t *flowTable) sweepInterval() time.Duration {
 	return iv
 }
 
-// dueForSweep reports whether now is past the next sweep time, and moves
-// the next sweep time on.
-func (t *flowTable) dueForSweep(now time.Time) bool {
-	if now.Before(t.nextSweep) {
+// dueForSweep reports whether now (nanoseconds) is past the next sweep
+// time, and moves the next sweep time on.
+func (t *flowTable) dueForSweep(now int64) bool {
+	if now < t.nextSweep {
 		return false
 	}
-	t.nextSweep = now.Add(t.sweepInterval())
+	t.nextSweep = now + int64(t.sweepInterval())
 	return true
 }
 
-// expireIdle removes the flows idle at now and returns them ordered by
-// their first packet, so output order does not depend on map order.
-func (t *flowTable) expireIdle(now time.Time) []*flow {
+// expireIdle removes the flows idle at now (nanoseconds) and returns them
+// ordered by their first packet, so output order does not depend on the
+// order packets touched them. The caller writes and releases them.
+func (t *flowTable) expireIdle(now int64) []*flow {
 	t.expired = t.expired[:0]
-	for k, f := range t.flows {
-		if now.Sub(f.rec.End) > t.idle {
-			f.rec.Reason = FlowEndIdle
-			t.expired = append(t.expired, f)
-			delete(t.flows, k)
-		}
+	for f := t.head; f != nil && now-f.endNS > int64(t.idle); f = t.head {
+		f.rec.Reason = FlowEndIdle
+		t.remove(f)
+		t.expired = append(t.expired, f)
 	}
 	sortFlows(t.expired)
 	return t.expired
@@ -190,15 +255,15 @@ func (t *flowTable) expireIdle(now time.Time) []*flow {
 // expireAll removes every flow, ordered by first packet.
 func (t *flowTable) expireAll() []*flow {
 	t.expired = t.expired[:0]
-	for k, f := range t.flows {
+	for f := t.head; f != nil; f = t.head {
 		f.rec.Reason = FlowEndFlush
+		t.remove(f)
 		t.expired = append(t.expired, f)
-		delete(t.flows, k)
 	}
 	sortFlows(t.expired)
 	return t.expired
 }
 
 func sortFlows(fs []*flow) {
-	sort.Slice(fs, func(i, j int) bool { return fs[i].rec.FirstPacket < fs[j].rec.FirstPacket })
+	slices.SortFunc(fs, func(a, b *flow) int { return cmp.Compare(a.rec.FirstPacket, b.rec.FirstPacket) })
 }

@@ -90,7 +90,7 @@ loop:
 			break loop
 		case now := <-tick.C:
 			mu.Lock()
-			eng.expireIdle(now)
+			eng.expireIdle(now.UnixNano())
 			mu.Unlock()
 		}
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // signalHandler is a slog handler that reports the message "live capture
-// started", so the test knows the socket is open without sleeping.
+// started", so the test learns that the socket is open without sleeping.
 type signalHandler struct {
 	slog.Handler
 	started chan struct{}

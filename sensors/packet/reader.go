@@ -21,19 +21,21 @@ const (
 	magicPcapNG           = 0x0a0d0d0a // section header block type, same in both byte orders
 )
 
-// packetReader is what a capture file and a live interface both provide.
-// The returned slice is valid until the next call.
+// packetReader is the read method of pcapgo's file readers. The returned
+// slice is valid until the next call.
 type packetReader interface {
 	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
 }
 
-// captureReader reads packets from a pcap or pcapng stream and knows the
-// link type of each packet.
+// captureReader reads packets from a pcap or pcapng stream and returns
+// the link type of each packet.
 type captureReader struct {
 	src    packetReader
 	ng     *pcapgo.NgReader // nil for classic pcap
 	link   layers.LinkType  // link type of a classic pcap file
 	Format string           // "pcap" or "pcapng"
+
+	ngLinks []layers.LinkType // link type per pcapng interface, cached
 }
 
 // openCapture detects the format by the magic number, not by the file name:
@@ -74,11 +76,20 @@ func (c *captureReader) linkType(ci *gopacket.CaptureInfo) layers.LinkType {
 	if c.ng == nil {
 		return c.link
 	}
-	iface, err := c.ng.Interface(ci.InterfaceIndex)
-	if err != nil {
-		return c.ng.LinkType()
+	i := ci.InterfaceIndex
+	if i < 0 || i >= len(c.ngLinks) {
+		// A new interface description block: NgInterface is a large
+		// struct, so the link types are copied out once.
+		c.ngLinks = c.ngLinks[:0]
+		for j := 0; j < c.ng.NInterfaces(); j++ {
+			iface, _ := c.ng.Interface(j)
+			c.ngLinks = append(c.ngLinks, iface.LinkType)
+		}
+		if i < 0 || i >= len(c.ngLinks) {
+			return c.ng.LinkType()
+		}
 	}
-	return iface.LinkType
+	return c.ngLinks[i]
 }
 
 // maxPacketLength is the largest captured packet accepted: tcpdump's

@@ -62,6 +62,7 @@ func (e *engine) tlsSegment(f *flow, dir int) bool {
 		t.pending = nil
 		return true
 	}
+
 	if t.clientDone {
 		return t.pending != nil
 	}
@@ -72,11 +73,13 @@ func (e *engine) tlsSegment(f *flow, dir int) bool {
 		}
 		t.buf = make([]byte, 0, 2*len(payload))
 	}
+
 	t.buf = append(t.buf, payload...)
 	hello, err := clientHelloFromRecords(t.buf)
 	if errors.Is(err, errIncomplete) && len(t.buf) < maxClientHello {
 		return true
 	}
+
 	t.clientDone = true
 	t.buf = nil
 	if err != nil {
@@ -92,6 +95,7 @@ func (e *engine) tlsSegment(f *flow, dir int) bool {
 		e.stats.AppErrors++
 		return true
 	}
+
 	rec.RecordContext = ctx
 	f.rec.Protocol = "tls"
 	t.pending = rec
@@ -115,8 +119,8 @@ func clientHelloFromRecords(b []byte) ([]byte, error) {
 		}
 		n := int(be16(b[3:5]))
 		if len(b) < 5+n {
-			// A partial record: take what there is, the length check below
-			// tells whether the hello is already complete.
+			// A partial record: take what there is. The length check below
+			// decides whether the hello is already complete.
 			hs = append(hs, b[5:]...)
 			b = nil
 			break
@@ -422,9 +426,9 @@ func ja4Version(v uint16) string {
 	return "00"
 }
 
-// ja4ALPN is the first and last character of the first ALPN value; when
-// either is not an ASCII letter or digit, the first hex digit of the first
-// byte and the last hex digit of the last byte are used instead.
+// ja4ALPN returns the first and last character of the first ALPN value.
+// When either is not an ASCII letter or digit, it returns the first hex
+// digit of the first byte and the last hex digit of the last byte.
 func ja4ALPN(alpn []string) string {
 	if len(alpn) == 0 || alpn[0] == "" {
 		return "00"

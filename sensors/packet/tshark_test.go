@@ -248,9 +248,9 @@ func compareHTTP(t *testing.T, s *Summary, rows [][]string) {
 	for _, r := range rows {
 		want = append(want, strings.Join(r, " | "))
 	}
-	// tshark 4.0 dissects HTTP on its registered ports and, with the "http
-	// over tcp" heuristic enabled by default, on any port; we also look at
-	// every port, so no request is excluded.
+	// tshark 4.0 dissects HTTP on its registered ports and, because its
+	// "http over tcp" heuristic is enabled by default, on any other port.
+	// The summary also looks at every port, so no request is excluded.
 	for _, h := range s.HTTPRequests {
 		got = append(got, strings.Join([]string{h.Method, h.Host, h.URI, h.UserAgent}, " | "))
 	}

@@ -1,0 +1,102 @@
+package packet
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// benchFiles are the shared captures with the most packets.
+var benchFiles = []string{
+	"chrissanders-packets/synscan.pcapng",
+	"otrf/mimikatz_CVE-2020-1472_Unauthenticated_NetrServerAuthenticate2_2020-09-16233923.cap",
+	"chrissanders-packets/ek_to_cryptowall4.pcapng",
+	"zeek-traces/ftp_bruteforce.pcap",
+	"zeek-traces/nmap-vsn.pcap",
+}
+
+// BenchmarkSummarize summarizes each file from memory b.N times and
+// reports packets per second, allocations per packet, and the ratio to one
+// tshark run on the same file (fields as in the summary), timed in the
+// same benchmark. It also reports the peak RSS of the test process.
+func BenchmarkSummarize(b *testing.B) {
+	tshark, _ := exec.LookPath("tshark")
+	for _, name := range benchFiles {
+		path := filepath.Join(pcapDir, name)
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(filepath.Base(name), func(b *testing.B) {
+			s, err := Summarize(bytes.NewReader(raw), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			packets := float64(s.Packets)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			cpuBefore := cpuTime()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := Summarize(bytes.NewReader(raw), Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			cpu := cpuTime() - cpuBefore
+			runtime.ReadMemStats(&after)
+			perSecond := packets * float64(b.N) / b.Elapsed().Seconds()
+			b.ReportMetric(perSecond, "pkts/s")
+			// Packets per second of process CPU time (all threads, GC
+			// included): the per-core rate, less sensitive than wall
+			// time to other load on a shared machine.
+			b.ReportMetric(packets*float64(b.N)/cpu.Seconds(), "pkts/cpu_s")
+			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/(packets*float64(b.N)), "allocs/pkt")
+			if tshark != "" {
+				start := time.Now()
+				cmd := exec.Command(tshark, "-n", "-r", path, "-T", "fields", "-e", "frame.number", "-e", "dns.qry.name",
+					"-e", "tls.handshake.extensions_server_name", "-e", "http.host")
+				if err := cmd.Run(); err != nil {
+					b.Fatalf("tshark: %v", err)
+				}
+				tsharkSeconds := time.Since(start).Seconds()
+				b.ReportMetric(packets/tsharkSeconds, "tshark_pkts/s")
+				b.ReportMetric(perSecond/(packets/tsharkSeconds), "x_tshark")
+			}
+			var ru syscall.Rusage
+			if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+				b.ReportMetric(float64(ru.Maxrss)/1024, "peak_rss_MB")
+			}
+		})
+	}
+}
+
+// BenchmarkDecodePacket decodes one real HTTP request frame through the
+// whole engine; it must not allocate.
+func BenchmarkDecodePacket(b *testing.B) {
+	pkts := readPackets(b, filepath.Join(pcapDir, "zeek-traces/ftp_bruteforce.pcap"))
+	eng := newEngine(Options{}, &collectSink{})
+	// Warm up the flow table so the loop measures the steady state.
+	for i := range pkts {
+		eng.packet(uint64(i+1), &pkts[i].ci, pkts[i].link, pkts[i].data)
+	}
+	p := pkts[len(pkts)/2]
+	b.ReportAllocs()
+	for b.Loop() {
+		eng.packet(1, &p.ci, p.link, p.data)
+	}
+}
+
+// cpuTime returns the user plus system CPU time of the process.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
