@@ -271,10 +271,31 @@ type auditGrouper struct {
 const maxOpenAuditEvents = 256
 
 func (d *Decoder) decodeAuditd(s string, line Line, emit func(Record)) {
-	r, perr := parseAuditRecord(s)
-	if perr != nil {
-		emit(Record{Offset: line.Offset, Timestamp: d.reference(), Raw: []byte(s), Err: perr})
+	if !isAuditText(s) {
+		emit(Record{Offset: line.Offset, Timestamp: d.reference(), Raw: []byte(s),
+			Err: parseErr(ReasonFormatMismatch, "not an auditd record (expected type=... or node=...)", nil)})
 		return
+	}
+	d.decodeAuditText(s, s, "", line, emit)
+}
+
+// isAuditText reports whether s starts like an auditd record.
+func isAuditText(s string) bool {
+	return strings.HasPrefix(s, "type=") || strings.HasPrefix(s, "node=") && strings.Contains(s, " type=")
+}
+
+// decodeAuditText adds one auditd record to its event. text is the record;
+// raw is the whole input line (text itself, or a syslog line that carries
+// it, as audispd's syslog plugin writes); host is the syslog host, used when
+// the record has no node=.
+func (d *Decoder) decodeAuditText(text, raw, host string, line Line, emit func(Record)) {
+	r, perr := parseAuditRecord(text)
+	if perr != nil {
+		emit(Record{Offset: line.Offset, Timestamp: d.reference(), Raw: []byte(raw), Err: perr})
+		return
+	}
+	if r.node == "" {
+		r.node = host
 	}
 	r.offset = line.Offset
 	g := &d.audit
@@ -291,7 +312,7 @@ func (d *Decoder) decodeAuditd(s string, line Line, emit func(Record)) {
 		g.open = append(g.open, ev)
 	}
 	ev.lastLine = g.line
-	ev.raw = append(ev.raw, s)
+	ev.raw = append(ev.raw, raw)
 	if r.typ != "EOE" {
 		ev.records = append(ev.records, r)
 	}

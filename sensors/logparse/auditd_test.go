@@ -2,7 +2,9 @@ package logparse
 
 import (
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestAuditdGrouping(t *testing.T) {
@@ -80,5 +82,29 @@ func TestAuditdFiles(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d lines, %d events", name, len(lines), len(recs))
+	}
+}
+
+func TestAuditdInSyslog(t *testing.T) {
+	d, _ := NewDecoder(FormatAuto, Options{Location: time.UTC})
+	var out []Record
+	emit := func(r Record) { out = append(out, r) }
+	first := `Jan  1 00:00:00 web1 audispd: type=SYSCALL msg=audit(1.000:9): success=no pid=3 comm="cat" exe="/bin/cat"`
+	d.Decode(Line{Data: []byte(first)}, emit)
+	d.Decode(Line{Data: []byte(`Jan  1 00:00:00 web1 audispd: type=PATH msg=audit(1.000:9): item=0 name="/etc/shadow"`), Offset: 120}, emit)
+	d.Decode(Line{Data: []byte(`Jan  1 00:00:00 web1 audispd: type=EOE msg=audit(1.000:9): `), Offset: 200}, emit)
+	if len(out) != 1 || out[0].Err != nil {
+		t.Fatalf("records %v", out)
+	}
+	f := out[0].Fields
+	if f["host.name"] != "web1" || f["auditd.log.path.name"] != "/etc/shadow" || f["event.outcome"] != "failure" {
+		t.Errorf("fields %v", f)
+	}
+	if !strings.HasPrefix(string(out[0].Raw), first+"\n") {
+		t.Errorf("raw %q", out[0].Raw)
+	}
+	rec := decodeOne(t, FormatAuditd, "Jan  1 00:00:00 h prog: hello")
+	if pe, ok := rec.Err.(*ParseError); !ok || pe.Reason != ReasonFormatMismatch {
+		t.Errorf("err %v", rec.Err)
 	}
 }

@@ -184,7 +184,9 @@ func (d *Decoder) Decode(line Line, emit func(Record)) {
 	case FormatAuto:
 		d.decodeAuto(s, line, emit)
 	case FormatSyslog:
-		emit(d.finish(d.parseSyslogLine(s), s, line))
+		if !d.decodeSyslog(s, line, emit) {
+			emit(d.finish(d.rawEvent(s), s, line))
+		}
 	case FormatAccess:
 		d.decodeExplicit(s, line, emit, d.parseAccess)
 	case FormatApacheError:
@@ -218,8 +220,7 @@ func (d *Decoder) decodeAuto(s string, line Line, emit func(Record)) {
 			return
 		}
 	}
-	if p, ok := d.parseSyslog(s); ok {
-		emit(d.finish(p, s, line))
+	if d.decodeSyslog(s, line, emit) {
 		return
 	}
 	if p, ok := d.parseAccess(s); ok {
@@ -283,6 +284,23 @@ func (d *Decoder) finish(p parsed, s string, line Line) Record {
 	}
 	rec.Fields = f
 	return rec
+}
+
+// decodeSyslog decodes a syslog line and reports false when s has no syslog
+// header. An auditd record carried in the message (audispd's syslog plugin)
+// joins the auditd event grouping.
+func (d *Decoder) decodeSyslog(s string, line Line, emit func(Record)) bool {
+	ref := d.reference()
+	h, ok := parseSyslogHeader(s, d.loc, ref)
+	if !ok {
+		return false
+	}
+	if isAuditText(h.msg) {
+		d.decodeAuditText(h.msg, s, h.host, line, emit)
+		return true
+	}
+	emit(d.finish(d.syslogFields(h, ref), s, line))
+	return true
 }
 
 // rawEvent stores a line that no parser understands as a plain syslog event.
