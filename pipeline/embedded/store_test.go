@@ -416,3 +416,29 @@ func kqlParseIP(s string) (string, bool) {
 	}
 	return netip.AddrFrom16(a.As16()).Unmap().String(), true
 }
+
+func TestSpilledFieldAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := Open(dir, Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	e := &ecs.Event{ID: "spill-1", Timestamp: testEpoch, Fields: ecs.Fields{"host.name": []string{"web1", "web2"}}}
+	if err := s.WriteBatch(ctx, &Batch{Events: []*ecs.Event{e}}); err != nil {
+		t.Fatalf("WriteBatch: %v", err)
+	}
+	s.Close()
+	s, err = Open(dir, Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	res, err := s.Search(ctx, SearchRequest{QueryText: "host.name:web2"})
+	if err != nil {
+		t.Fatalf("Search: %v", err)
+	}
+	if res.Total != 1 {
+		t.Errorf("host.name:web2 after reopen finds %d events, want 1", res.Total)
+	}
+}

@@ -84,16 +84,19 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit batch in %s: %w", s.path, err)
-	}
 	if len(newSpills) > 0 {
+		// Set before the commit, so no query compiled after the commit
+		// misses the new documents. If the commit fails, the extra
+		// condition only costs time.
 		s.mu.Lock()
 		for _, f := range newSpills {
 			s.spilled[f] = true
 		}
 		s.mu.Unlock()
 		s.log.Info("promoted field stored in documents too", "fields", newSpills, "path", s.path)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit batch in %s: %w", s.path, err)
 	}
 	return nil
 }
@@ -135,19 +138,25 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, rows []row) ([]str
 		SELECT rid, message, original FROM events WHERE rid > ? AND (message IS NOT NULL OR original IS NOT NULL)`, before); err != nil {
 		return nil, fmt.Errorf("index text of new events: %w", err)
 	}
-	var newSpills []string
+	// Every spilled field of the batch is recorded in this transaction,
+	// even when the in-memory set has it, because that set may come from
+	// a batch whose commit failed.
+	var batchSpills, newSpills []string
 	for _, r := range rows {
 		for _, f := range r.spilled {
-			s.mu.RLock()
-			known := s.spilled[f]
-			s.mu.RUnlock()
-			if known || slices.Contains(newSpills, f) {
+			if slices.Contains(batchSpills, f) {
 				continue
 			}
+			batchSpills = append(batchSpills, f)
 			if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO spilled (field) VALUES (?)", f); err != nil {
 				return nil, fmt.Errorf("record spilled field %s: %w", f, err)
 			}
-			newSpills = append(newSpills, f)
+			s.mu.RLock()
+			known := s.spilled[f]
+			s.mu.RUnlock()
+			if !known {
+				newSpills = append(newSpills, f)
+			}
 		}
 	}
 	return newSpills, nil
