@@ -1,6 +1,6 @@
 // canhgac console: a small single-page app over the JSON API. Every visible
-// text comes from the catalog served by GET /api/i18n; this file holds no
-// user-facing strings of its own.
+// text comes from the catalog served by GET /api/i18n, so this file
+// contains no user-facing strings of its own.
 'use strict';
 
 const LEVELS = ['informational', 'low', 'medium', 'high', 'critical'];
