@@ -95,7 +95,7 @@ func BenchmarkJSONWindows(b *testing.B) {
 	benchLines(b, FormatJSON, benchFile(b, "logs/windows_json/otrf/psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json"))
 }
 
-func BenchmarkJSONECS(b *testing.B) {
+func BenchmarkJSONZeek(b *testing.B) {
 	benchLines(b, FormatJSON, benchFile(b, "logs/zeek/otrf-apt29-day1/SCRANTON_conn.log"))
 }
 

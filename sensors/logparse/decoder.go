@@ -203,7 +203,7 @@ func (d *Decoder) Decode(line Line, emit func(Record)) {
 // decodeAuto picks the parser from the line's first bytes.
 func (d *Decoder) decodeAuto(s string, line Line, emit func(Record)) {
 	switch {
-	case s[0] == '{':
+	case s[0] == '{' || s[0] <= ' ' && strings.HasPrefix(strings.TrimLeft(s, " \t"), "{"):
 		emit(d.finish(d.parseJSON(s), s, line))
 		return
 	case strings.HasPrefix(s, "type=") || strings.HasPrefix(s, "node="):

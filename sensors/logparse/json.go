@@ -16,6 +16,8 @@ import (
 //     to the Winlogbeat shape;
 //   - flat Windows event JSON as in the OTRF (Mordor) data sets, with
 //     EventID and Channel at the top level: mapped to the Winlogbeat shape;
+//   - Zeek JSON logs (with "ts" and "@stream" or "_path"): event.dataset
+//     zeek.<stream>, see zeekFields;
 //   - anything else is an ECS document, nested or dotted, kept as it is.
 //
 // Invalid JSON and JSON that is not an object are dead letters.
@@ -43,6 +45,11 @@ func (d *Decoder) parseJSON(s string) parsed {
 				return parsed{ts: ts, fields: f}
 			}
 		}
+	}
+	if stream := zeekStream(flat); stream != "" {
+		f, ts := zeekFields(flat, stream, &d.names)
+		d.recycle(flat)
+		return parsed{ts: ts, fields: f}
 	}
 	return ecsDocument(flat)
 }

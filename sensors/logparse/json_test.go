@@ -221,3 +221,47 @@ func TestJSONLines(t *testing.T) {
 		})
 	}
 }
+
+// TestZeekJSON maps every line of the OTRF APT29 Zeek logs and checks the
+// connection tuple and time against the source keys.
+func TestZeekJSON(t *testing.T) {
+	files, _ := filepath.Glob(dataDir + "logs/zeek/otrf-apt29-day1/*.log")
+	total := 0
+	for _, path := range files {
+		lines := readLines(t, path)
+		recs := decodeAll(t, FormatAuto, Options{}, lines, nil)
+		for _, l := range lines {
+			var src map[string]any
+			dec := json.NewDecoder(strings.NewReader(l.text))
+			dec.UseNumber()
+			if err := dec.Decode(&src); err != nil {
+				t.Fatal(err)
+			}
+			rec := recs[l.offset]
+			if rec.Err != nil {
+				t.Errorf("%s:%d: %v", path, l.no, rec.Err)
+				continue
+			}
+			total++
+			f := rec.Fields
+			stream := src["@stream"].(string)
+			if f["event.dataset"] != "zeek."+stream {
+				t.Errorf("%s:%d: dataset %v", path, l.no, f["event.dataset"])
+			}
+			if h, ok := src["id_orig_h"]; ok && f["source.ip"] != h {
+				t.Errorf("%s:%d: source.ip %v, id_orig_h %v", path, l.no, f["source.ip"], h)
+			}
+			if p, ok := src["id_resp_p"].(json.Number); ok {
+				n, _ := p.Int64()
+				if f["destination.port"] != n {
+					t.Errorf("%s:%d: destination.port %v, id_resp_p %v", path, l.no, f["destination.port"], p)
+				}
+			}
+			sec, _ := src["ts"].(json.Number).Float64()
+			if d := rec.Timestamp.Sub(time.Unix(0, int64(sec*1e9))); d > time.Millisecond || d < -time.Millisecond {
+				t.Errorf("%s:%d: time %v, ts %v", path, l.no, rec.Timestamp, sec)
+			}
+		}
+	}
+	t.Logf("Zeek: %d lines from %d logs mapped", total, len(files))
+}
