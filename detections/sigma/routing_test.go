@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,5 +142,73 @@ func writeFile(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestRequiredEventIDs(t *testing.T) {
+	tests := []struct {
+		name      string
+		detection string
+		want      []int64 // nil: not constrained
+	}{
+		{"single id", "sel:\n    EventID: 4624\n    LogonType: 3\ncondition: sel", []int64{4624}},
+		{"id list", "sel:\n    EventID:\n        - 4624\n        - 4625\ncondition: sel", []int64{4624, 4625}},
+		{"string id", "sel:\n    EventID: '4688'\ncondition: sel", []int64{4688}},
+		{"and narrows", "a:\n    EventID: [1, 2]\nb:\n    EventID: [2, 3]\ncondition: a and b", []int64{2}},
+		{"or widens", "a:\n    EventID: 1\nb:\n    EventID: 2\ncondition: a or b", []int64{1, 2}},
+		{"or with free side", "a:\n    EventID: 1\nb:\n    User: x\ncondition: a or b", nil},
+		{"and with free side", "a:\n    EventID: 1\nb:\n    User: x\ncondition: a and b", []int64{1}},
+		{"not frees", "a:\n    EventID: 1\ncondition: not a", nil},
+		{"filter keeps", "a:\n    EventID: 1\nf:\n    EventID: 2\ncondition: a and not f", []int64{1}},
+		{"1 of", "s_a:\n    EventID: 1\ns_b:\n    EventID: 5\ncondition: 1 of s_*", []int64{1, 5}},
+		{"all of", "s_a:\n    EventID: 1\ns_b:\n    User: x\ncondition: all of s_*", []int64{1}},
+		{"list of maps", "sel:\n    - EventID: 1\n    - EventID: 7\ncondition: sel", []int64{1, 7}},
+		{"list of maps free", "sel:\n    - EventID: 1\n    - User: x\ncondition: sel", nil},
+		{"modifier frees", "sel:\n    EventID|gt: 4000\ncondition: sel", nil},
+		{"wildcard frees", "sel:\n    EventID: '46*'\ncondition: sel", nil},
+		{"condition list", "a:\n    EventID: 1\nb:\n    EventID: 2\ncondition:\n    - a\n    - b", []int64{1, 2}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			text := "title: t\nid: e-1\nlogsource:\n    product: windows\n    service: security\ndetection:\n" + indent(tc.detection, "    ") + "\nlevel: low\n"
+			rs := mustLoad(t, text, LoadOptions{})
+			r := rs.Rules()[0]
+			ids := rs.requiredEventIDs(r.detection, rs.slots)
+			if tc.want == nil {
+				if ids != nil {
+					t.Errorf("ids = %v, want unconstrained", sortedIDs(ids))
+				}
+				return
+			}
+			if got := sortedIDs(ids); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("ids = %v, want %v", got, tc.want)
+			}
+			if len(r.routes) != 1 || fmt.Sprint(r.routes[0].eventIDs) != fmt.Sprint(tc.want) {
+				t.Errorf("routes = %+v, want one route for %v", r.routes, tc.want)
+			}
+		})
+	}
+}
+
+func TestEventIDRoutingMatches(t *testing.T) {
+	text := "title: t\nid: e-1\nlogsource:\n    product: windows\n    service: security\ndetection:\n    sel:\n        EventID: 4624\n        LogonType: 3\n    condition: sel\nlevel: low\n"
+	rs := mustLoad(t, text, LoadOptions{})
+	tests := []struct {
+		name    string
+		eventID any
+		want    int
+	}{
+		{"int id", int64(4624), 1},
+		{"string id", "4624", 1},
+		{"other id", int64(4625), 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := winEvent("Security", 0, map[string]string{"LogonType": "3"})
+			ev.Fields["winlog.event_id"] = tc.eventID
+			if got := run(rs, EngineOptions{}, ev); len(got) != tc.want {
+				t.Errorf("detections = %d, want %d", len(got), tc.want)
+			}
+		})
 	}
 }
