@@ -15,7 +15,7 @@ type idSet map[int64]bool
 // to satisfy the detection requires EventID to be one of a few values, the
 // rule is indexed under those ids instead of the whole channel. It returns
 // nil when the detection does not constrain EventID.
-func (rs *Ruleset) requiredEventIDs(det *detection, slots []fieldSlot) idSet {
+func requiredEventIDs(det *detection, slots []fieldSlot) idSet {
 	var out idSet
 	for _, c := range det.conditions {
 		ids := condIDs(det, c, slots)

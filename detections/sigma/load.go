@@ -279,7 +279,7 @@ func load(files []sourceFile, opts LoadOptions) (*Ruleset, *LoadReport, error) {
 			continue
 		}
 		specs, conventional := cfg.routesFor(r.Logsource)
-		ids := rs.requiredEventIDs(r.detection, comp.slots)
+		ids := requiredEventIDs(r.detection, comp.slots)
 		for _, spec := range specs {
 			rt := compileRoute(r, spec)
 			if !narrowRoute(&rt, ids) {

@@ -68,9 +68,7 @@ func (e *Engine) evalRule(r *Rule) bool {
 
 func (e *Engine) evalDetection(det *detection) bool {
 	memo := e.memo[:len(det.searches)]
-	for i := range memo {
-		memo[i] = 0
-	}
+	clear(memo)
 	for _, c := range det.conditions {
 		if e.evalCond(det, c, memo) {
 			return true

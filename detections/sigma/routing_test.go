@@ -173,7 +173,7 @@ func TestRequiredEventIDs(t *testing.T) {
 			text := "title: t\nid: e-1\nlogsource:\n    product: windows\n    service: security\ndetection:\n" + indent(tc.detection, "    ") + "\nlevel: low\n"
 			rs := mustLoad(t, text, LoadOptions{})
 			r := rs.Rules()[0]
-			ids := rs.requiredEventIDs(r.detection, rs.slots)
+			ids := requiredEventIDs(r.detection, rs.slots)
 			if tc.want == nil {
 				if ids != nil {
 					t.Errorf("ids = %v, want unconstrained", sortedIDs(ids))
