@@ -29,16 +29,7 @@ func huntJSON(t *testing.T, rulePaths []string, files ...string) []map[string]an
 	if err := hunt(context.Background(), c, rs, logparse.FormatAuto, files); err != nil {
 		t.Fatalf("hunt: %v\n%s", err, errOut.String())
 	}
-	var docs []map[string]any
-	dec := json.NewDecoder(&out)
-	for dec.More() {
-		var doc map[string]any
-		if err := dec.Decode(&doc); err != nil {
-			t.Fatalf("hunt output is not JSON lines: %v", err)
-		}
-		docs = append(docs, doc)
-	}
-	return docs
+	return decodeLines(t, out.Bytes())
 }
 
 func docString(doc map[string]any, path ...string) string {
@@ -128,4 +119,19 @@ func fmtList(s []string) string {
 		b.WriteString(v)
 	}
 	return b.String()
+}
+
+// decodeLines decodes JSON lines.
+func decodeLines(t *testing.T, data []byte) []map[string]any {
+	t.Helper()
+	var docs []map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for dec.More() {
+		var doc map[string]any
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatalf("not JSON lines: %v", err)
+		}
+		docs = append(docs, doc)
+	}
+	return docs
 }
