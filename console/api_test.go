@@ -719,3 +719,37 @@ func TestConcurrentTriage(t *testing.T) {
 		t.Errorf("%d requests closed the alert, want exactly 1", closed)
 	}
 }
+
+func TestSessionsFileKeepsSignIn(t *testing.T) {
+	env := newTestEnv(t)
+	sessionsFile := filepath.Join(t.TempDir(), "sessions.json")
+	start := func() *httptest.Server {
+		srv, err := console.NewServer(console.Options{Events: env.store, Alerts: env.store, Users: env.users,
+			SessionsFile: sessionsFile, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return httptest.NewServer(srv.Handler())
+	}
+	first := start()
+	env.ts = first
+	bearer := env.bearer("lan.analyst")
+	first.Close()
+
+	second := start()
+	defer second.Close()
+	env.ts = second
+	if res := env.do(nil, "GET", "/api/me", "", bearer); res.status != 200 || res.body["user"] != "lan.analyst" {
+		t.Errorf("me after restart: %d %s", res.status, res.raw)
+	}
+	if res := env.do(nil, "POST", "/api/logout", "", bearer); res.status != 204 {
+		t.Fatalf("logout: %d", res.status)
+	}
+	second.Close()
+	third := start()
+	defer third.Close()
+	env.ts = third
+	if res := env.do(nil, "GET", "/api/me", "", bearer); res.status != 401 {
+		t.Errorf("me after logout and restart: %d, want 401", res.status)
+	}
+}

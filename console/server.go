@@ -38,6 +38,10 @@ type Options struct {
 	Logger *slog.Logger
 	// SessionTTL is how long a sign-in lasts, 12 hours when zero.
 	SessionTTL time.Duration
+	// SessionsFile, when set, keeps sessions in this file (mode 0600, token
+	// hashes only) so that sign-ins survive a restart; when empty, sessions
+	// live in memory only.
+	SessionsFile string
 	// LoginMaxFailures failed sign-ins within LoginWindow block the user
 	// name and the client address for LoginWindow. Defaults: 5 and 15 minutes.
 	LoginMaxFailures int
@@ -89,7 +93,15 @@ func NewServer(opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.sessions = auth.NewSessions(opts.SessionTTL, s.now)
+	if opts.SessionsFile != "" {
+		sessions, err := auth.OpenSessions(opts.SessionsFile, opts.SessionTTL, s.now)
+		if err != nil {
+			return nil, fmt.Errorf("console: %w", err)
+		}
+		s.sessions = sessions
+	} else {
+		s.sessions = auth.NewSessions(opts.SessionTTL, s.now)
+	}
 	s.limiter = auth.NewLimiter(opts.LoginMaxFailures, opts.LoginWindow, s.now)
 
 	assets, err := fs.Sub(web.Assets, "static")

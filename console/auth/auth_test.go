@@ -290,3 +290,62 @@ func TestSetPassword(t *testing.T) {
 		t.Error("SetPassword with a short password: want error")
 	}
 }
+
+func TestSessionsFileSurvivesRestart(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)}
+	path := filepath.Join(t.TempDir(), "sessions.json")
+	s, err := OpenSessions(path, time.Hour, clock.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, _ := s.Create(User{Name: "lan", Role: RoleAnalyst})
+	revoked, _ := s.Create(User{Name: "minh", Role: RoleAuditor})
+	s.Revoke(revoked)
+
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), kept) {
+		t.Error("sessions file contains a token in clear")
+	}
+	if info, _ := os.Stat(path); info.Mode().Perm() != 0o600 {
+		t.Errorf("sessions file mode = %v, want 0600", info.Mode().Perm())
+	}
+
+	reopened, err := OpenSessions(path, time.Hour, clock.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := reopened.Lookup(kept); !ok || got.User != "lan" || got.Role != RoleAnalyst || got.CSRF == "" {
+		t.Errorf("session after restart = %+v, %v", got, ok)
+	}
+	if _, ok := reopened.Lookup(revoked); ok {
+		t.Error("revoked session came back after restart")
+	}
+	clock.t = clock.t.Add(time.Hour)
+	expired, err := OpenSessions(path, time.Hour, clock.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := expired.Lookup(kept); ok {
+		t.Error("expired session loaded")
+	}
+}
+
+func TestOpenSessionsRejectsBadFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"not_json": "[",
+		"bad_hash": `{"sessions":[{"token_sha256":"xyz","user":"a","role":"admin","expires":"2030-01-01T00:00:00Z"}]}`,
+		"bad_role": `{"sessions":[{"token_sha256":"00","user":"a","role":"root"}]}`,
+	} {
+		path := filepath.Join(dir, name+".json")
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := OpenSessions(path, time.Hour, nil); err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: err = %v, want one naming the file", name, err)
+		}
+	}
+}

@@ -22,12 +22,15 @@ type Session struct {
 	CSRF string
 }
 
-// Sessions keeps the live sessions in memory. Sessions do not survive a
-// restart of the process; users sign in again. It is safe for concurrent
-// use.
+// Sessions is the table of live sessions. Made by NewSessions it lives in
+// memory only, so users sign in again after a restart. Made by
+// OpenSessions it is also kept in a file, so CLI tokens survive a restart.
+// It is safe for concurrent use.
 type Sessions struct {
 	ttl time.Duration
 	now func() time.Time
+	// path is the sessions file, "" for a table in memory only.
+	path string
 
 	mu       sync.Mutex
 	sessions map[[sha256.Size]byte]Session
@@ -52,6 +55,7 @@ func (s *Sessions) Create(user User) (token string, session Session) {
 	defer s.mu.Unlock()
 	s.pruneLocked(now)
 	s.sessions[sha256.Sum256([]byte(token))] = session
+	s.saveLocked()
 	return token, session
 }
 
@@ -78,7 +82,12 @@ func (s *Sessions) Lookup(token string) (Session, bool) {
 func (s *Sessions) Revoke(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.sessions, sha256.Sum256([]byte(token)))
+	key := sha256.Sum256([]byte(token))
+	if _, ok := s.sessions[key]; !ok {
+		return
+	}
+	delete(s.sessions, key)
+	s.saveLocked()
 }
 
 // pruneLocked drops expired sessions, so the table stays bounded by the
