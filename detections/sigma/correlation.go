@@ -427,6 +427,10 @@ func (c *correlator) advance(t time.Time, emit func(Detection)) {
 		c.watermark = t
 	}
 	c.started = true
+	if c.e.opts.Lateness < 0 {
+		// Everything waits for flush; nothing is ever late.
+		return
+	}
 	limit := c.watermark.Add(-c.e.opts.Lateness)
 	if limit.After(c.horizon) {
 		c.horizon = limit

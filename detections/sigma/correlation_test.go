@@ -176,6 +176,21 @@ func TestOutOfOrderWithinLateness(t *testing.T) {
 			t.Errorf("Time = %v, want 50s", got[0].Time)
 		}
 	})
+	t.Run("unbounded lateness", func(t *testing.T) {
+		e := NewEngine(rs, EngineOptions{Lateness: -1})
+		var got []Detection
+		emit := func(d Detection) { got = append(got, d) }
+		for _, ev := range evs {
+			e.Process(ev, emit)
+		}
+		if len(got) != 0 {
+			t.Errorf("%d detections before Flush, want none", len(got))
+		}
+		e.Flush(emit)
+		if n := countRule(got, "bf"); n != 1 {
+			t.Errorf("fired %d, want 1", n)
+		}
+	})
 	t.Run("beyond lateness", func(t *testing.T) {
 		e := NewEngine(rs, EngineOptions{Lateness: 10 * time.Second, Logger: quietLogger})
 		var got []Detection

@@ -47,7 +47,10 @@ type EngineOptions struct {
 	// feeding correlations pass through. Events that arrive out of order by
 	// up to Lateness are still counted in event-time order.
 	// With zero, an input older than the newest event seen so far is
-	// dropped.
+	// dropped. A negative Lateness holds every input until Flush and then
+	// counts all of them in event-time order: the right choice for an
+	// offline hunt over files in any order, at the cost of memory for all
+	// matches of correlated rules.
 	Lateness time.Duration
 	// MaxEvents bounds Detection.Events of a correlation (default 50).
 	MaxEvents int
