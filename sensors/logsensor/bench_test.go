@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-var discard = slog.New(slog.DiscardHandler)
+var discardLogger = slog.New(slog.DiscardHandler)
 
 // BenchmarkTailer measures lines per second from a large file built from
 // real OpenSSH lines. The consumer only counts; "commit per batch" adds the
@@ -54,7 +54,7 @@ func BenchmarkTailer(b *testing.B) {
 					b.Fatal(err)
 				}
 				var tl *Tailer
-				tl, err = NewTailer(TailerConfig{Path: path, Checkpoints: cps, Logger: discard, Deliver: func(_ context.Context, batch []Line) error {
+				tl, err = NewTailer(TailerConfig{Path: path, Checkpoints: cps, Logger: discardLogger, Deliver: func(_ context.Context, batch []Line) error {
 					total += len(batch)
 					if commit {
 						return tl.Commit(batch[len(batch)-1].Checkpoint)
@@ -101,7 +101,7 @@ func BenchmarkSyslogTCP(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			l, err := Listen(ListenerConfig{Network: "tcp", Address: "127.0.0.1:0", ID: "bench", Checkpoints: cps, Logger: discard,
+			l, err := Listen(ListenerConfig{Network: "tcp", Address: "127.0.0.1:0", ID: "bench", Checkpoints: cps, Logger: discardLogger,
 				Deliver: func(_ context.Context, msgs []Message) error {
 					if received.Add(int64(len(msgs))) == want.Load() {
 						close(target)
