@@ -34,6 +34,7 @@ func (r *auditRecord) get(key string) (string, bool) {
 			return kv.value, true
 		}
 	}
+
 	return "", false
 }
 
@@ -43,6 +44,7 @@ func (r *auditRecord) name(key string) string {
 			return kv.value
 		}
 	}
+
 	return ""
 }
 
@@ -56,6 +58,7 @@ func parseAuditRecord(s string) (auditRecord, *ParseError) {
 	if strings.HasPrefix(rest, "node=") {
 		r.node, rest = cutSpace(rest[len("node="):])
 	}
+
 	if !strings.HasPrefix(rest, "type=") {
 		return r, parseErr(ReasonAuditdHeader, "missing type=", nil)
 	}
@@ -63,11 +66,13 @@ func parseAuditRecord(s string) (auditRecord, *ParseError) {
 	if !strings.HasPrefix(rest, "msg=audit(") {
 		return r, parseErr(ReasonAuditdHeader, "missing msg=audit(", nil)
 	}
+
 	rest = rest[len("msg=audit("):]
 	end := strings.IndexByte(rest, ')')
 	if end < 0 {
 		return r, parseErr(ReasonAuditdHeader, "missing \")\" after msg=audit(", nil)
 	}
+
 	stamp := rest[:end]
 	// Usually "): "; DAEMON_* records of old auditd omit the colon.
 	rest = strings.TrimPrefix(rest[end+1:], ":")
@@ -75,12 +80,14 @@ func parseAuditRecord(s string) (auditRecord, *ParseError) {
 	if !ok {
 		return r, parseErr(ReasonAuditdHeader, "missing serial in audit("+stamp+")", nil)
 	}
+
 	sec, frac, _ := strings.Cut(secs, ".")
 	sv, err1 := strconv.ParseInt(sec, 10, 64)
 	ser, err2 := strconv.ParseUint(serial, 10, 64)
 	if err1 != nil || err2 != nil || r.typ == "" {
 		return r, parseErr(ReasonAuditdHeader, "invalid audit("+stamp+")", nil)
 	}
+
 	nsec := 0
 	if frac != "" {
 		n, _ := parseFraction("."+frac, 0)
@@ -94,6 +101,7 @@ func parseAuditRecord(s string) (auditRecord, *ParseError) {
 	if hasNames {
 		r.names = parseAuditKVs("", enriched, nil)
 	}
+
 	return r, nil
 }
 
@@ -170,18 +178,21 @@ func isHexEncoded(typ, key, value string) bool {
 	if len(value) < 2 || len(value)%2 != 0 || value == "(null)" {
 		return false
 	}
+
 	if !hexFields[key] {
 		// EXECVE arguments a0, a1, ... and a0[0] (split long arguments).
 		if typ != "EXECVE" || len(key) < 2 || key[0] != 'a' || !isDigit(key[1]) {
 			return false
 		}
 	}
+
 	for i := 0; i < len(value); i++ {
 		c := value[i]
 		if !(isDigit(c) || c >= 'A' && c <= 'F' || c >= 'a' && c <= 'f') {
 			return false
 		}
 	}
+
 	return true
 }
 
@@ -192,9 +203,11 @@ func decodeAuditHex(key, value string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
+
 	for len(b) > 0 && b[len(b)-1] == 0 {
 		b = b[:len(b)-1]
 	}
+
 	for i, c := range b {
 		switch {
 		case c == 0:
@@ -203,6 +216,7 @@ func decodeAuditHex(key, value string) (string, bool) {
 			b[i] = ','
 		}
 	}
+
 	return string(b), true
 }
 
@@ -213,6 +227,7 @@ func decodeSockaddr(saddr string) (family, addr, port, path string) {
 	if err != nil || len(b) < 2 {
 		return "", "", "", ""
 	}
+
 	fam := binary.LittleEndian.Uint16(b)
 	switch fam {
 	case 1:
@@ -243,6 +258,7 @@ func decodeSockaddr(saddr string) (family, addr, port, path string) {
 	case 16:
 		return "netlink", "", "", ""
 	}
+
 	return strconv.Itoa(int(fam)), "", "", ""
 }
 
@@ -276,6 +292,7 @@ func (d *Decoder) decodeAuditd(s string, line Line, emit func(Record)) {
 			Err: parseErr(ReasonFormatMismatch, "not an auditd record (expected type=... or node=...)", nil)})
 		return
 	}
+
 	d.decodeAuditText(s, s, "", line, emit)
 }
 
@@ -294,6 +311,7 @@ func (d *Decoder) decodeAuditText(text, raw, host string, line Line, emit func(R
 		emit(Record{Offset: line.Offset, Timestamp: d.reference(), Raw: []byte(raw), Err: perr})
 		return
 	}
+
 	if r.node == "" {
 		r.node = host
 	}
@@ -307,6 +325,7 @@ func (d *Decoder) decodeAuditText(text, raw, host string, line Line, emit func(R
 			break
 		}
 	}
+
 	if ev == nil {
 		ev = &auditEvent{node: r.node, ts: r.ts, serial: r.serial, offset: line.Offset, path: line.Path}
 		g.open = append(g.open, ev)
@@ -316,6 +335,7 @@ func (d *Decoder) decodeAuditText(text, raw, host string, line Line, emit func(R
 	if r.typ != "EOE" {
 		ev.records = append(ev.records, r)
 	}
+
 	if r.typ == "EOE" || (len(ev.records) == 1 && len(ev.raw) == 1 && standaloneAuditType(r.typ)) {
 		g.remove(ev)
 		emit(d.auditRecordOut(ev))
@@ -338,6 +358,7 @@ func standaloneAuditType(t string) bool {
 			return true
 		}
 	}
+
 	return false
 }
 
@@ -362,12 +383,14 @@ func (g *auditGrouper) oldestOffset() (int64, bool) {
 	if len(g.open) == 0 {
 		return 0, false
 	}
+
 	min := g.open[0].offset
 	for _, e := range g.open[1:] {
 		if e.offset < min {
 			min = e.offset
 		}
 	}
+
 	return min, true
 }
 
@@ -386,6 +409,7 @@ func (d *Decoder) auditRecordOut(ev *auditEvent) Record {
 			"event.original": raw, "auditd.log.sequence": int64(ev.serial), "auditd.log.record_type": "EOE"}
 		return rec
 	}
+
 	primary := 0
 	for i := range ev.records {
 		if ev.records[i].typ == "SYSCALL" {
@@ -393,6 +417,7 @@ func (d *Decoder) auditRecordOut(ev *auditEvent) Record {
 			break
 		}
 	}
+
 	f := make(ecs.Fields, 48)
 	p := &ev.records[primary]
 	f["event.dataset"] = "auditd.log"
@@ -410,9 +435,11 @@ func (d *Decoder) auditRecordOut(ev *auditEvent) Record {
 		}
 		f["auditd.log.record_types"] = types
 	}
+
 	for _, kv := range p.kv {
 		f[d.names.join("auditd.log.", kv.key)] = kv.value
 	}
+
 	for i := range ev.records {
 		if i == primary {
 			continue
@@ -428,6 +455,7 @@ func (d *Decoder) auditRecordOut(ev *auditEvent) Record {
 		f["log.file.path"] = ev.path
 		f["log.offset"] = ev.offset
 	}
+
 	rec.Fields = f
 	return rec
 }
@@ -452,59 +480,77 @@ func auditECS(ev *auditEvent, p *auditRecord, f ecs.Fields) {
 			f[name] = n
 		}
 	}
+
 	setID := func(name, v string) {
 		if v != "" && v != auditUnset && v != "-1" {
 			f[name] = v
 		}
 	}
+
 	if v, ok := p.get("pid"); ok {
 		setInt("process.pid", v)
 	}
+
 	if v, ok := p.get("ppid"); ok {
 		setInt("process.parent.pid", v)
 	}
+
 	if v, ok := p.get("exe"); ok && v != "?" {
 		f["process.executable"] = v
 	}
+
 	if v, ok := p.get("comm"); ok {
 		f["process.name"] = v
 	}
+
 	if v, ok := p.get("uid"); ok {
 		setID("user.id", v)
 	}
+
 	if v, ok := p.get("euid"); ok {
 		setID("user.effective.id", v)
 	}
+
 	if v, ok := p.get("auid"); ok {
 		setID("user.audit.id", v)
 	}
+
 	if v, ok := p.get("gid"); ok {
 		setID("group.id", v)
 	}
+
 	if v, ok := p.get("ses"); ok && v != auditUnset {
 		f["auditd.log.session"] = v
 	}
+
 	if n := p.name("UID"); n != "" && n != "unset" {
 		f["user.name"] = n
 	}
+
 	if n := p.name("EUID"); n != "" && n != "unset" {
 		f["user.effective.name"] = n
 	}
+
 	if n := p.name("AUID"); n != "" && n != "unset" {
 		f["user.audit.name"] = n
 	}
+
 	if v, ok := p.get("acct"); ok && v != "?" && v != "" {
 		f["user.name"] = v
 	}
+
 	if v, ok := p.get("addr"); ok {
 		setSource(f, v)
 	}
+
 	if v, ok := p.get("hostname"); ok && v != "?" && v != "" {
 		f["source.domain"] = v
 	}
+
 	if v, ok := p.get("terminal"); ok && v != "?" {
 		f["process.tty.name"] = v
 	}
+
 	outcome := ""
 	if v, ok := p.get("success"); ok {
 		outcome = map[string]string{"yes": "success", "no": "failure"}[v]
@@ -550,12 +596,14 @@ func auditECS(ev *auditEvent, p *auditRecord, f ecs.Fields) {
 			}
 		}
 	}
+
 	if len(args) > 0 {
 		f["process.args"] = args
 		f["process.command_line"] = strings.Join(args, " ")
 	} else if t, ok := f["process.title"].(string); ok {
 		f["process.command_line"] = t
 	}
+
 	switch t := p.typ; {
 	case t == "USER_AUTH" || t == "USER_ERR" || t == "USER_ACCT" || strings.HasPrefix(t, "CRED_"):
 		f["event.category"] = categoryAuth
@@ -600,6 +648,7 @@ func (n *fieldNames) join(prefix, key string) string {
 	if s, ok := n.joined[k]; ok {
 		return s
 	}
+
 	return n.store(k, prefix+key)
 }
 
@@ -609,6 +658,7 @@ func (n *fieldNames) typePrefix(typ string) string {
 	if s, ok := n.joined[k]; ok {
 		return s
 	}
+
 	return n.store(k, "auditd.log."+strings.ToLower(typ)+".")
 }
 
@@ -618,6 +668,7 @@ func (n *fieldNames) lower(typ string) string {
 	if s, ok := n.joined[k]; ok {
 		return s
 	}
+
 	return n.store(k, strings.ToLower(typ))
 }
 
@@ -625,8 +676,10 @@ func (n *fieldNames) store(k [2]string, s string) string {
 	if n.joined == nil {
 		n.joined = make(map[[2]string]string)
 	}
+
 	if len(n.joined) < maxFieldNames {
 		n.joined[k] = s
 	}
+
 	return s
 }

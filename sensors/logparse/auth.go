@@ -46,11 +46,13 @@ func parsePAM(msg, pamModule string, f ecs.Fields) bool {
 		module = "pam_unix"
 		m = m[len("(pam_unix) "):]
 	}
+
 	setPAMNames := func() {
 		f.SetString("system.auth.pam.module", module)
 		f.SetString("system.auth.pam.service", service)
 		f.SetString("system.auth.pam.type", kind)
 	}
+
 	switch {
 	case strings.HasPrefix(m, "authentication failure;") || strings.HasPrefix(m, "PAM ") && strings.Contains(m, " more authentication failure"):
 		action := ActionPAMAuthFailure
@@ -85,6 +87,7 @@ func parsePAM(msg, pamModule string, f ecs.Fields) bool {
 		setPAMNames()
 		return true
 	}
+
 	return false
 }
 
@@ -94,6 +97,7 @@ func trimUID(s string) string {
 	if i := strings.Index(s, "(uid="); i >= 0 {
 		return s[:i]
 	}
+
 	return s
 }
 
@@ -141,6 +145,7 @@ func pamFailureFields(s string, f ecs.Fields) {
 		}
 		head = head[:i]
 	}
+
 	for _, kv := range strings.Fields(head) {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || v == "" {
@@ -164,12 +169,14 @@ func parseSudo(msg string, f ecs.Fields) bool {
 	if i < 0 {
 		return false
 	}
+
 	invoker := strings.TrimSpace(msg[:i])
 	rest := msg[i+3:]
 	cmdAt := strings.Index(rest, "COMMAND=")
 	if cmdAt < 0 || invoker == "" || strings.IndexByte(invoker, ' ') >= 0 {
 		return false
 	}
+
 	command := rest[cmdAt+len("COMMAND="):]
 	reason := ""
 	for _, part := range strings.Split(rest[:cmdAt], " ; ") {
@@ -197,12 +204,14 @@ func parseSudo(msg string, f ecs.Fields) bool {
 			f["group.name"] = v
 		}
 	}
+
 	f["user.name"] = invoker
 	f["system.auth.sudo.command"] = command
 	f["process.command_line"] = command
 	if exe, _ := cutSpace(command); exe != "" {
 		f["process.executable"] = exe
 	}
+
 	if reason != "" {
 		f["system.auth.sudo.error"] = reason
 		category := categoryProcess
@@ -213,6 +222,7 @@ func parseSudo(msg string, f ecs.Fields) bool {
 	} else {
 		setAction(f, ActionSudoCommand, categoryProcess, []string{"start"}, "success")
 	}
+
 	return true
 }
 
@@ -228,6 +238,7 @@ func parseSu(msg string, f ecs.Fields) bool {
 		f.SetString("user.name", user)
 		f.SetString("user.effective.name", target)
 	}
+
 	switch {
 	case strings.HasPrefix(msg, "Successful su for "), strings.HasPrefix(msg, "FAILED su for "):
 		outcome := "success"
@@ -261,6 +272,7 @@ func parseSu(msg string, f ecs.Fields) bool {
 		f.SetString("process.tty.name", tty)
 		return true
 	}
+
 	return false
 }
 
@@ -276,6 +288,7 @@ func parseVsftpdMessage(msg string, f ecs.Fields) bool {
 			m = strings.TrimLeft(m[i+1:], " ")
 		}
 	}
+
 	user := ""
 	if strings.HasPrefix(m, "[") {
 		i := strings.IndexByte(m, ']')
@@ -285,6 +298,7 @@ func parseVsftpdMessage(msg string, f ecs.Fields) bool {
 		user = m[1:i]
 		m = strings.TrimLeft(m[i+1:], " ")
 	}
+
 	outcome := ""
 	switch {
 	case strings.HasPrefix(m, "FAIL LOGIN: Client "):
@@ -294,6 +308,7 @@ func parseVsftpdMessage(msg string, f ecs.Fields) bool {
 	default:
 		return parsePAM(msg, "", f)
 	}
+
 	rest := m[strings.Index(m, "Client ")+len("Client "):]
 	addr := rest
 	if strings.HasPrefix(rest, "\"") {
@@ -304,6 +319,7 @@ func parseVsftpdMessage(msg string, f ecs.Fields) bool {
 			}
 		}
 	}
+
 	setAction(f, ActionFTPLogin, categoryAuth, typeStart, outcome)
 	f.SetString("user.name", user)
 	setSource(f, addr)
@@ -317,6 +333,7 @@ func (d *Decoder) parseVsftpdLog(s string) (parsed, bool) {
 	if !ok || !strings.HasPrefix(s[n:], " [pid ") {
 		return parsed{}, false
 	}
+
 	f := make(ecs.Fields, 16)
 	msg := strings.TrimLeft(s[n:], " ")
 	f["process.name"] = "vsftpd"
@@ -324,6 +341,7 @@ func (d *Decoder) parseVsftpdLog(s string) (parsed, bool) {
 	if !parseVsftpdMessage(msg, f) {
 		return parsed{}, false
 	}
+
 	f["event.dataset"] = "system.auth"
 	return parsed{ts: ts, fields: f}, true
 }

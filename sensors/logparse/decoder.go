@@ -65,6 +65,7 @@ func (f Format) String() string {
 	if f >= 0 && int(f) < len(formatNames) {
 		return formatNames[f]
 	}
+
 	return "Format(" + strconv.Itoa(int(f)) + ")"
 }
 
@@ -89,6 +90,7 @@ func ParseFormat(s string) (Format, error) {
 			return Format(i), nil
 		}
 	}
+
 	return 0, &FormatError{Value: s}
 }
 
@@ -138,20 +140,25 @@ func NewDecoder(format Format, opts Options) (*Decoder, error) {
 	if format < FormatAuto || int(format) >= len(formatNames) {
 		return nil, &FormatError{Value: format.String()}
 	}
+
 	d := &Decoder{format: format, loc: opts.Location, ref: opts.Reference, now: opts.Now, maxLine: opts.MaxLineBytes}
 	if d.loc == nil {
 		d.loc = time.Local
 	}
+
 	if d.now == nil {
 		d.now = time.Now
 	}
+
 	if d.maxLine == 0 {
 		d.maxLine = defaultMaxLineBytes
 	}
+
 	window := opts.AuditdWindow
 	if window <= 0 {
 		window = defaultAuditdWindow
 	}
+
 	d.audit.window = window
 	return d, nil
 }
@@ -162,6 +169,7 @@ func (d *Decoder) reference() time.Time {
 	if !d.ref.IsZero() {
 		return d.ref
 	}
+
 	return d.now()
 }
 
@@ -174,11 +182,13 @@ func (d *Decoder) Decode(line Line, emit func(Record)) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return
 	}
+
 	if d.maxLine > 0 && len(data) > d.maxLine {
 		emit(Record{Offset: line.Offset, Timestamp: d.reference(), Raw: bytes.Clone(data),
 			Err: parseErr(ReasonLineTooLong, fmt.Sprintf("%d bytes, limit %d", len(data), d.maxLine), nil)})
 		return
 	}
+
 	s := string(data)
 	switch d.format {
 	case FormatAuto:
@@ -220,17 +230,21 @@ func (d *Decoder) decodeAuto(s string, line Line, emit func(Record)) {
 			return
 		}
 	}
+
 	if d.decodeSyslog(s, line, emit) {
 		return
 	}
+
 	if p, ok := d.parseAccess(s); ok {
 		emit(d.finish(p, s, line))
 		return
 	}
+
 	if p, ok := d.parseVsftpdLog(s); ok {
 		emit(d.finish(p, s, line))
 		return
 	}
+
 	emit(d.finish(d.rawEvent(s), s, line))
 }
 
@@ -241,6 +255,7 @@ func (d *Decoder) decodeExplicit(s string, line Line, emit func(Record), parse f
 			Err: parseErr(ReasonFormatMismatch, "not a "+d.format.String()+" line", nil)})
 		return
 	}
+
 	emit(d.finish(p, s, line))
 }
 
@@ -261,16 +276,20 @@ func (d *Decoder) finish(p parsed, s string, line Line) Record {
 		}
 		return rec
 	}
+
 	f := p.fields
 	if rec.Timestamp.IsZero() {
 		rec.Timestamp = d.reference()
 	}
+
 	if _, ok := f["event.original"]; !ok {
 		f["event.original"] = s
 	}
+
 	if _, ok := f["event.kind"]; !ok {
 		f["event.kind"] = "event"
 	}
+
 	if ds, ok := f["event.dataset"].(string); ok {
 		if _, ok := f["event.module"]; !ok {
 			if i := strings.IndexByte(ds, '.'); i > 0 {
@@ -278,10 +297,12 @@ func (d *Decoder) finish(p parsed, s string, line Line) Record {
 			}
 		}
 	}
+
 	if line.Path != "" {
 		f["log.file.path"] = line.Path
 		f["log.offset"] = line.Offset
 	}
+
 	rec.Fields = f
 	return rec
 }
@@ -295,10 +316,12 @@ func (d *Decoder) decodeSyslog(s string, line Line, emit func(Record)) bool {
 	if !ok {
 		return false
 	}
+
 	if isAuditText(h.msg) {
 		d.decodeAuditText(h.msg, s, h.host, line, emit)
 		return true
 	}
+
 	emit(d.finish(d.syslogFields(h, ref), s, line))
 	return true
 }

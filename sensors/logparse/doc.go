@@ -1,8 +1,8 @@
 // Package logparse turns log lines into ECS fields: syslog (RFC 3164 and
 // RFC 5424) with program-specific parsers for sshd, PAM, sudo, su and
-// vsftpd; nginx and Apache access and error logs; Linux auditd; and JSON
-// lines (ECS documents and Windows events in the Winlogbeat, OTRF and
-// evtx_dump shapes).
+// vsftpd; nginx and Apache access and error logs; Linux auditd (also when
+// carried in syslog lines); and JSON lines (ECS documents, Zeek logs, and
+// Windows events in the Winlogbeat, OTRF and evtx_dump shapes).
 //
 // # Streaming
 //
@@ -35,10 +35,15 @@
 //
 // event.dataset is system.auth for sshd, sudo, su, vsftpd and PAM messages,
 // system.syslog for other syslog lines and unrecognised lines, web.access and
-// web.error (service.type apache or nginx) for web servers, auditd.log, and
-// windows.<channel in lower case> for Windows events. JSON ECS documents keep
+// web.error (service.type apache or nginx) for web servers, auditd.log,
+// zeek.<stream> for Zeek logs, and windows.<channel in lower case> for
+// Windows events. JSON ECS documents keep
 // their own dataset. The event.action values of system.auth events are the
 // Action constants of this package; an authentication failure is an event
 // with event.category containing "authentication" and event.outcome
-// "failure".
+// "failure". Lines that only repeat or sum up failures logged one by one
+// (ssh_userauth_request, pam_check_pass, pam_more_failures, and ssh_disconnect
+// for "Too many authentication failures") have actions of their own, so a
+// rule that counts ssh_login, invalid_user, pam_auth_failure and
+// max_auth_attempts counts each attempt once.
 package logparse

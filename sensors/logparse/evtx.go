@@ -46,6 +46,7 @@ func evtxFields(doc ecs.Fields, names *fieldNames) (ecs.Fields, time.Time) {
 			ts = t
 		}
 	}
+
 	for k, v := range doc {
 		switch {
 		case strings.HasPrefix(k, "Event.EventData."):
@@ -74,6 +75,7 @@ func evtxFields(doc ecs.Fields, names *fieldNames) (ecs.Fields, time.Time) {
 			f["winlog.user_data."+k[len("Event.UserData."):]] = ecs.NormalizeValue(v)
 		}
 	}
+
 	return f, ts
 }
 
@@ -83,6 +85,7 @@ func evtxDataList(v any, f ecs.Fields) {
 	if !ok {
 		list = []any{v}
 	}
+
 	for i, item := range list {
 		name := "param" + strconv.Itoa(i+1)
 		value := item

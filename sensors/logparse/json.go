@@ -29,14 +29,17 @@ func (d *Decoder) parseJSON(s string) parsed {
 	if errors.Is(err, errNotObject) {
 		return parsed{err: parseErr(ReasonJSONNotObject, jsonKindOf(s), nil)}
 	}
+
 	if err != nil {
 		return parsed{err: parseErr(ReasonJSONInvalid, "decode", err)}
 	}
+
 	if _, ok := flat["Event.System.Channel"]; ok {
 		f, ts := evtxFields(flat, &d.names)
 		d.recycle(flat)
 		return parsed{ts: ts, fields: f}
 	}
+
 	if _, ok := flat["EventID"]; ok {
 		if _, ok := flat["Channel"]; ok {
 			if _, ok := flat["winlog.channel"]; !ok {
@@ -46,11 +49,13 @@ func (d *Decoder) parseJSON(s string) parsed {
 			}
 		}
 	}
+
 	if stream := zeekStream(flat); stream != "" {
 		f, ts := zeekFields(flat, stream, &d.names)
 		d.recycle(flat)
 		return parsed{ts: ts, fields: f}
 	}
+
 	return ecsDocument(flat)
 }
 
@@ -68,6 +73,7 @@ func jsonKindOf(s string) string {
 	if s == "" {
 		return "empty"
 	}
+
 	switch c := s[0]; {
 	case c == '[':
 		return "array"
@@ -80,6 +86,7 @@ func jsonKindOf(s string) string {
 	case c == 'n':
 		return "null"
 	}
+
 	return "value"
 }
 
@@ -92,6 +99,7 @@ func ecsDocument(f ecs.Fields) parsed {
 			f[k] = ecs.NormalizeValue(v)
 		}
 	}
+
 	var ts time.Time
 	if v, ok := f["@timestamp"]; ok {
 		str, isStr := v.(string)
@@ -102,12 +110,14 @@ func ecsDocument(f ecs.Fields) parsed {
 		ts = t
 		delete(f, "@timestamp")
 	}
+
 	if _, ok := f["event.dataset"]; !ok {
 		if ch, ok := f["winlog.channel"].(string); ok && ch != "" {
 			f["event.dataset"] = "windows." + strings.ToLower(ch)
 			f["event.module"] = "windows"
 		}
 	}
+
 	return parsed{ts: ts, fields: f}
 }
 
@@ -142,6 +152,7 @@ func setWinlog(f ecs.Fields, sys *winSystem) {
 	if sys.pid != 0 {
 		f["winlog.process.pid"] = sys.pid
 	}
+
 	if sys.tid != 0 {
 		f["winlog.process.thread.id"] = sys.tid
 	}
@@ -171,6 +182,7 @@ func windowsLevel(l string) string {
 	case "5":
 		return "verbose"
 	}
+
 	return strings.ToLower(l)
 }
 
@@ -184,6 +196,7 @@ func scalarText(v any) (string, bool) {
 	case bool:
 		return strconv.FormatBool(v), true
 	}
+
 	return "", false
 }
 
@@ -203,6 +216,7 @@ func jsonInt(v any) (int64, bool) {
 		n, err := strconv.ParseInt(s, 10, 64)
 		return n, err == nil
 	}
+
 	return 0, false
 }
 
@@ -256,6 +270,7 @@ func flatWindowsFields(doc ecs.Fields, names *fieldNames) (ecs.Fields, time.Time
 			f[names.join("winlog.event_data.", k)] = ecs.NormalizeValue(v)
 		}
 	}
+
 	var ts time.Time
 	for _, k := range [...]string{"@timestamp", "TimeCreated", "EventTime"} {
 		if s, ok := doc[k].(string); ok {
@@ -265,5 +280,6 @@ func flatWindowsFields(doc ecs.Fields, names *fieldNames) (ecs.Fields, time.Time
 			}
 		}
 	}
+
 	return f, ts
 }

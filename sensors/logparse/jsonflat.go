@@ -44,18 +44,22 @@ func flattenJSON(s string, names *fieldNames, out ecs.Fields) (ecs.Fields, error
 	if out == nil {
 		out = make(ecs.Fields, 32)
 	}
+
 	p := jsonFlattener{s: s, names: names, out: out}
 	p.skipSpace()
 	if p.i >= len(s) || s[p.i] != '{' {
 		return nil, errNotObject
 	}
+
 	if err := p.object(""); err != nil {
 		return nil, err
 	}
+
 	p.skipSpace()
 	if p.i != len(s) {
 		return nil, p.fail("data after the JSON value")
 	}
+
 	return p.out, nil
 }
 
@@ -85,6 +89,7 @@ func (p *jsonFlattener) object(prefix string) error {
 		p.i++
 		return nil
 	}
+
 	for {
 		p.skipSpace()
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
@@ -142,6 +147,7 @@ func (p *jsonFlattener) set(name string, v any) {
 	if len(p.opened) > 0 {
 		p.clearObject(name)
 	}
+
 	p.out[name] = v
 }
 
@@ -168,6 +174,7 @@ func (p *jsonFlattener) emptyObjectAhead() bool {
 	for j < len(p.s) && (p.s[j] == ' ' || p.s[j] == '\t' || p.s[j] == '\n' || p.s[j] == '\r') {
 		j++
 	}
+
 	return j < len(p.s) && p.s[j] == '}'
 }
 
@@ -177,6 +184,7 @@ func (p *jsonFlattener) value() (any, error) {
 	if p.i >= len(p.s) {
 		return nil, p.fail("unexpected end")
 	}
+
 	switch c := p.s[p.i]; {
 	case c == '"':
 		return p.str()
@@ -193,6 +201,7 @@ func (p *jsonFlattener) value() (any, error) {
 	case c == '-' || isDigit(c):
 		return p.number()
 	}
+
 	return nil, p.fail("unexpected character")
 }
 
@@ -200,6 +209,7 @@ func (p *jsonFlattener) literal(word string) error {
 	if !strings.HasPrefix(p.s[p.i:], word) {
 		return p.fail("invalid literal")
 	}
+
 	p.i += len(word)
 	return nil
 }
@@ -210,6 +220,7 @@ func (p *jsonFlattener) number() (any, error) {
 	if s[p.i] == '-' {
 		p.i++
 	}
+
 	switch {
 	case p.i < len(s) && s[p.i] == '0':
 		p.i++
@@ -220,6 +231,7 @@ func (p *jsonFlattener) number() (any, error) {
 	default:
 		return nil, p.fail("invalid number")
 	}
+
 	if p.i < len(s) && s[p.i] == '.' {
 		p.i++
 		if p.i >= len(s) || !isDigit(s[p.i]) {
@@ -229,6 +241,7 @@ func (p *jsonFlattener) number() (any, error) {
 			p.i++
 		}
 	}
+
 	if p.i < len(s) && (s[p.i] == 'e' || s[p.i] == 'E') {
 		p.i++
 		if p.i < len(s) && (s[p.i] == '+' || s[p.i] == '-') {
@@ -241,6 +254,7 @@ func (p *jsonFlattener) number() (any, error) {
 			p.i++
 		}
 	}
+
 	return json.Number(s[start:p.i]), nil
 }
 
@@ -257,6 +271,7 @@ func (p *jsonFlattener) array() (any, error) {
 		p.i++
 		return out, nil
 	}
+
 	for {
 		p.skipSpace()
 		v, err := p.value()
@@ -293,6 +308,7 @@ func (p *jsonFlattener) genericObject() (any, error) {
 		p.i++
 		return out, nil
 	}
+
 	for {
 		p.skipSpace()
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
@@ -346,6 +362,7 @@ func (p *jsonFlattener) str() (string, error) {
 			return "", p.fail("control character in string")
 		}
 	}
+
 	p.i = len(p.s)
 	return "", p.fail("unterminated string")
 }
@@ -430,6 +447,7 @@ func (p *jsonFlattener) slowStr(start int) (string, error) {
 			j += size
 		}
 	}
+
 	p.i = len(p.s)
 	return "", p.fail("unterminated string")
 }
@@ -438,6 +456,7 @@ func hex4(s string, i int) (rune, bool) {
 	if i+4 > len(s) {
 		return 0, false
 	}
+
 	var r rune
 	for k := i; k < i+4; k++ {
 		c := s[k]
@@ -454,5 +473,6 @@ func hex4(s string, i int) (rune, bool) {
 		}
 		r = r<<4 | rune(v)
 	}
+
 	return r, true
 }

@@ -85,6 +85,7 @@ func setSource(f ecs.Fields, host string) bool {
 	if host == "" || host == "?" || host == "UNKNOWN" {
 		return false
 	}
+
 	if a, err := netip.ParseAddr(host); err == nil {
 		if a.Is4() {
 			// ParseAddr accepts only the canonical dotted form.
@@ -97,9 +98,11 @@ func setSource(f ecs.Fields, host string) bool {
 		}
 		return true
 	}
+
 	if !isHostName(host) {
 		return false
 	}
+
 	f["source.address"] = host
 	f["source.domain"] = host
 	return true
@@ -109,12 +112,14 @@ func isHostName(s string) bool {
 	if s == "" || len(s) > 253 {
 		return false
 	}
+
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '.' || c == '-' || c == '_') {
 			return false
 		}
 	}
+
 	return true
 }
 
@@ -137,6 +142,7 @@ func parseSSHD(msg string, f ecs.Fields) {
 			m = strings.TrimSuffix(strings.TrimLeft(after[len("times: ["):], " "), "]")
 		}
 	}
+
 	m = strings.TrimPrefix(m, "error: ")
 	m = strings.TrimPrefix(m, "fatal: ")
 	if strings.HasPrefix(m, "[ID ") {
@@ -145,11 +151,13 @@ func parseSSHD(msg string, f ecs.Fields) {
 			m = strings.TrimLeft(m[i+1:], " ")
 		}
 	}
+
 	if strings.HasSuffix(m, "]") {
 		if i := strings.LastIndex(m, " ["); i >= 0 && (strings.HasSuffix(m, "[preauth]") || strings.HasSuffix(m, "[net]")) {
 			m = m[:i]
 		}
 	}
+
 	switch {
 	case strings.HasPrefix(m, "Accepted "):
 		sshLogin(m[len("Accepted "):], "success", "Accepted", f)
@@ -304,18 +312,21 @@ func sshLogin(rest, outcome, event string, f ecs.Fields) {
 	if !strings.HasPrefix(after, "for ") {
 		return
 	}
+
 	after = after[len("for "):]
 	if event == "Postponed" {
 		setAction(f, ActionSSHLoginPostponed, categoryAuth, typeInfo, "")
 	} else {
 		setAction(f, ActionSSHLogin, categoryAuth, typeInfo, outcome)
 	}
+
 	f["system.auth.ssh.method"] = method
 	f["system.auth.ssh.event"] = event
 	if strings.HasPrefix(after, "invalid user ") || strings.HasPrefix(after, "illegal user ") {
 		f["system.auth.ssh.invalid_user"] = true
 		after = after[len("invalid user "):]
 	}
+
 	searchFrom := 0
 	for {
 		i := strings.Index(after[searchFrom:], " from ")
@@ -342,6 +353,7 @@ func setLoginTail(f ecs.Fields, user, host, port, info string) {
 	if setSource(f, host) {
 		setPort(f, port)
 	}
+
 	if info != "" {
 		f["system.auth.ssh.signature"] = info
 	}
@@ -354,19 +366,24 @@ func loginTail(s string) (host, port, info string, ok bool) {
 	if host == "" || strings.HasSuffix(host, ":") && rest != "" {
 		host = strings.TrimSuffix(host, ":")
 	}
+
 	if rest == "" {
 		return host, "", "", !strings.Contains(s, " ")
 	}
+
 	if !strings.HasPrefix(rest, "port ") {
 		return "", "", "", false
 	}
+
 	port, rest = cutSpace(rest[len("port "):])
 	if !isAllDigits(port) {
 		return "", "", "", false
 	}
+
 	if rest == "" {
 		return host, port, "", true
 	}
+
 	proto, tail := rest, ""
 	if i := strings.IndexByte(rest, ':'); i >= 0 {
 		proto, tail = rest[:i], rest[i+1:]
@@ -377,9 +394,11 @@ func loginTail(s string) (host, port, info string, ok bool) {
 	} else if strings.IndexByte(rest, ' ') >= 0 {
 		return "", "", "", false
 	}
+
 	if !strings.HasPrefix(proto, "ssh") || !isAllDigits(proto[3:]) && proto != "ssh" {
 		return "", "", "", false
 	}
+
 	return host, port, tail, true
 }
 
@@ -394,6 +413,7 @@ func userFromHost(s string) (user, host, port string) {
 		}
 		return s, "", ""
 	}
+
 	host, port = hostPort(s[i+len(" from "):])
 	return s[:i], host, port
 }
@@ -409,6 +429,7 @@ func hostPort(s string) (host, port string) {
 			port = port[:i]
 		}
 	}
+
 	return host, port
 }
 
@@ -435,6 +456,7 @@ func userHostPort(s string) (user, host, port string, authenticating bool) {
 			return head[:j], head[j+1:], port, authenticating
 		}
 	}
+
 	host, port = hostPort(s)
 	return "", host, port, false
 }
@@ -446,6 +468,7 @@ func sshDisconnecting(m string, f ecs.Fields) {
 		reason = rest[i+2:]
 		rest = rest[:i]
 	}
+
 	rest = strings.TrimLeft(rest, " :")
 	tooMany := strings.HasPrefix(reason, "Too many authentication failures")
 	if tooMany {
@@ -466,6 +489,7 @@ func sshDisconnecting(m string, f ecs.Fields) {
 			setAction(f, ActionSSHDisconnect, categoryNetwork, typeEnd, outcome)
 		}
 	}
+
 	f["system.auth.ssh.reason"] = reason
 	if rest != "" {
 		user, host, port, _ := userHostPort(rest)
@@ -489,6 +513,7 @@ func sshReceivedDisconnect(rest string, f ecs.Fields) {
 			port, tail = p[:i], p[i+1:]
 		}
 	}
+
 	code, reason := cutColon(strings.TrimLeft(tail, " "))
 	failed := strings.Contains(reason, "Auth fail") || strings.Contains(reason, "authentication methods available")
 	if failed {
@@ -496,6 +521,7 @@ func sshReceivedDisconnect(rest string, f ecs.Fields) {
 	} else {
 		setAction(f, ActionSSHDisconnect, categoryNetwork, typeEnd, "")
 	}
+
 	if c, err := strconv.ParseInt(code, 10, 64); err == nil {
 		f["system.auth.ssh.disconnect_code"] = c
 	}
@@ -509,6 +535,7 @@ func cutColon(s string) (string, string) {
 	if i := strings.IndexByte(s, ':'); i >= 0 {
 		return s[:i], strings.TrimLeft(s[i+1:], " ")
 	}
+
 	return s, ""
 }
 
@@ -519,12 +546,14 @@ func pamSSHD(m string, f ecs.Fields) {
 		strings.HasPrefix(lower, "user not known to the underlying authentication module for ")) {
 		return
 	}
+
 	rest := m[strings.Index(m, " for ")+len(" for "):]
 	rest = strings.TrimPrefix(rest, "illegal user ")
 	rest = strings.TrimRight(rest, " ")
 	if i := strings.LastIndex(rest, " via "); i >= 0 {
 		rest = rest[:i]
 	}
+
 	setAction(f, ActionPAMAuthFailure, categoryAuth, typeInfo, "failure")
 	user, host, _ := userFromHost(rest)
 	f["user.name"] = user
@@ -565,6 +594,7 @@ func fillsSessionAddress(action string) bool {
 	case ActionMaxAuthAttempts, ActionSSHProtocolError, ActionSSHDisconnect, ActionSSHConnClosed, ActionSSHTimeout, ActionPAMMoreFailures:
 		return true
 	}
+
 	return false
 }
 
@@ -577,9 +607,11 @@ func (s *sshSessions) enrich(host string, f ecs.Fields) {
 	if !ok {
 		return
 	}
+
 	if s.procs == nil {
 		s.procs = make(map[sshProcKey]sshProc)
 	}
+
 	key := sshProcKey{host, pid}
 	p, known := s.procs[key]
 	failed := f["event.outcome"] == "failure"
@@ -602,6 +634,7 @@ func (s *sshSessions) enrich(host string, f ecs.Fields) {
 			p.pendingFailure = isAuthEvent(f)
 		}
 	}
+
 	if !known && len(s.procs) >= maxSSHSessions {
 		clear(s.procs)
 	}

@@ -50,6 +50,7 @@ func parseSyslogHeader(s string, loc *time.Location, ref time.Time) (syslogHeade
 			return parse5424(s, i+2, h, loc)
 		}
 	}
+
 	rest := s[i:]
 	var ts time.Time
 	var n int
@@ -59,6 +60,7 @@ func parseSyslogHeader(s string, loc *time.Location, ref time.Time) (syslogHeade
 	} else {
 		ts, n, ok = parseBSDStamp(rest, loc, ref)
 	}
+
 	if ok {
 		h.ts = ts
 		rest = rest[n:]
@@ -79,6 +81,7 @@ func parseSyslogHeader(s string, loc *time.Location, ref time.Time) (syslogHeade
 		h.host, h.tag, h.pid, h.msg = host, tag, pid, strings.TrimLeft(msg, " ")
 		return h, true
 	}
+
 	word, after := cutSpace(rest)
 	if !ok {
 		// <PRI> without timestamp: the tag comes first.
@@ -90,6 +93,7 @@ func parseSyslogHeader(s string, loc *time.Location, ref time.Time) (syslogHeade
 		h.msg = rest
 		return h, true
 	}
+
 	if tag, pid, isTag := splitTag(word); isTag {
 		h.tag, h.pid = tag, pid
 		h.msg = strings.TrimLeft(after, " ")
@@ -113,6 +117,7 @@ func splitTag(w string) (tag, pid string, ok bool) {
 	if len(w) < 2 {
 		return "", "", false
 	}
+
 	if w[0] == '[' {
 		w = strings.TrimSuffix(w, ":")
 		if w[len(w)-1] == ']' && len(w) > 2 && strings.IndexByte(w[1:len(w)-1], '[') < 0 {
@@ -120,10 +125,12 @@ func splitTag(w string) (tag, pid string, ok bool) {
 		}
 		return "", "", false
 	}
+
 	colon := w[len(w)-1] == ':'
 	if colon {
 		w = w[:len(w)-1]
 	}
+
 	if len(w) > 0 && w[len(w)-1] == ']' {
 		if j := strings.LastIndexByte(w, '['); j > 0 {
 			p := w[j+1 : len(w)-1]
@@ -132,9 +139,11 @@ func splitTag(w string) (tag, pid string, ok bool) {
 			}
 		}
 	}
+
 	if colon && len(w) > 0 && w[0] != '[' {
 		return w, "", true
 	}
+
 	return "", "", false
 }
 
@@ -149,6 +158,7 @@ func parse5424(s string, i int, h syslogHeader, loc *time.Location) (syslogHeade
 		}
 		h.ts = ts
 	}
+
 	var host, app, procID, msgID string
 	host, rest = cutSpace(rest)
 	app, rest = cutSpace(rest)
@@ -170,6 +180,7 @@ func parse5424(s string, i int, h syslogHeader, loc *time.Location) (syslogHeade
 	} else {
 		return h, false
 	}
+
 	rest = strings.TrimPrefix(rest, " ")
 	h.msg = strings.TrimPrefix(rest, "\ufeff")
 	return h, true
@@ -203,6 +214,7 @@ func structuredDataEnd(s string) int {
 		}
 		i++
 	}
+
 	return i
 }
 
@@ -210,6 +222,7 @@ func nilValue(s string) string {
 	if s == "-" {
 		return ""
 	}
+
 	return s
 }
 
@@ -218,6 +231,7 @@ func cutSpace(s string) (string, string) {
 	if i := strings.IndexByte(s, ' '); i >= 0 {
 		return s[:i], s[i+1:]
 	}
+
 	return s, ""
 }
 
@@ -225,11 +239,13 @@ func isAllDigits(s string) bool {
 	if s == "" {
 		return false
 	}
+
 	for i := 0; i < len(s); i++ {
 		if !isDigit(s[i]) {
 			return false
 		}
 	}
+
 	return true
 }
 
@@ -247,9 +263,11 @@ func ParseSyslogMessage(msg []byte, received time.Time, loc *time.Location) (fie
 	if strings.TrimSpace(s) == "" {
 		return nil, time.Time{}, false
 	}
+
 	if loc == nil {
 		loc = time.Local
 	}
+
 	d := Decoder{loc: loc, ref: received, now: time.Now}
 	p := d.parseSyslogLine(s)
 	rec := d.finish(p, s, Line{})
@@ -263,6 +281,7 @@ func (d *Decoder) parseSyslog(s string) (parsed, bool) {
 	if !ok {
 		return parsed{}, false
 	}
+
 	return d.syslogFields(h, ref), true
 }
 
@@ -271,6 +290,7 @@ func (d *Decoder) parseSyslogLine(s string) parsed {
 	if p, ok := d.parseSyslog(s); ok {
 		return p
 	}
+
 	return d.rawEvent(s)
 }
 
@@ -288,11 +308,13 @@ func (d *Decoder) syslogFields(h syslogHeader, ref time.Time) parsed {
 			f["process.pid"] = pid
 		}
 	}
+
 	if h.priority >= 0 {
 		f["log.syslog.priority"] = int64(h.priority)
 		f["log.syslog.facility.code"] = int64(h.priority / 8)
 		f["log.syslog.severity.code"] = int64(h.priority % 8)
 	}
+
 	if h.version == 1 {
 		f["log.syslog.version"] = "1"
 		f.SetString("log.syslog.msgid", h.msgID)
@@ -308,12 +330,15 @@ func (d *Decoder) syslogFields(h syslogHeader, ref time.Time) parsed {
 	if auth {
 		dataset = "system.auth"
 	}
+
 	if h.ts.IsZero() && !innerTS.IsZero() {
 		ts = innerTS
 	}
+
 	if _, ok := f["event.dataset"]; !ok {
 		f["event.dataset"] = dataset
 	}
+
 	return parsed{ts: ts, fields: f}
 }
 
@@ -323,9 +348,11 @@ func programName(tag string) (prog, pamModule string) {
 	if i := strings.LastIndexByte(tag, '/'); i >= 0 && i < len(tag)-1 && tag[0] == '/' {
 		tag = tag[i+1:]
 	}
+
 	if i := strings.IndexByte(tag, '('); i > 0 && tag[len(tag)-1] == ')' {
 		return tag[:i], tag[i+1 : len(tag)-1]
 	}
+
 	return tag, ""
 }
 
@@ -373,6 +400,7 @@ func (d *Decoder) parseProgram(prog, pamModule, msg, host string, f ecs.Fields) 
 			}
 		}
 	}
+
 	return parsePAM(msg, pamModule, f), ts
 }
 
@@ -383,6 +411,7 @@ func isAuthEvent(f ecs.Fields) bool {
 			return true
 		}
 	}
+
 	return false
 }
 

@@ -17,6 +17,7 @@ func resolveYear(month time.Month, day, hour, minute, sec, nsec int, loc *time.L
 	if t.Sub(ref) > futureSlack {
 		t = time.Date(year-1, month, day, hour, minute, sec, nsec, loc)
 	}
+
 	return t
 }
 
@@ -25,6 +26,7 @@ func parseMonth(s string) (time.Month, bool) {
 	if len(s) < 3 {
 		return 0, false
 	}
+
 	switch s[:3] {
 	case "Jan":
 		return time.January, true
@@ -51,6 +53,7 @@ func parseMonth(s string) (time.Month, bool) {
 	case "Dec":
 		return time.December, true
 	}
+
 	return 0, false
 }
 
@@ -59,6 +62,7 @@ func num(s string, i, n int) (int, bool) {
 	if i < 0 || i+n > len(s) {
 		return 0, false
 	}
+
 	v := 0
 	for k := i; k < i+n; k++ {
 		c := s[k]
@@ -67,6 +71,7 @@ func num(s string, i, n int) (int, bool) {
 		}
 		v = v*10 + int(c-'0')
 	}
+
 	return v, true
 }
 
@@ -79,6 +84,7 @@ func parseClock(s string, i int) (h, m, sec, next int, ok bool) {
 	if !ok1 || !ok2 || !ok3 || s[i+2] != ':' || s[i+5] != ':' || h > 23 || m > 59 || sec > 60 {
 		return 0, 0, 0, 0, false
 	}
+
 	return h, m, sec, i + 8, true
 }
 
@@ -87,6 +93,7 @@ func parseFraction(s string, i int) (nsec, next int) {
 	if i >= len(s) || (s[i] != '.' && s[i] != ',') {
 		return 0, i
 	}
+
 	j := i + 1
 	scale := 100000000
 	for j < len(s) && isDigit(s[j]) {
@@ -96,9 +103,11 @@ func parseFraction(s string, i int) (nsec, next int) {
 		}
 		j++
 	}
+
 	if j == i+1 {
 		return 0, i
 	}
+
 	return nsec, j
 }
 
@@ -109,19 +118,23 @@ func parseBSDStamp(s string, loc *time.Location, ref time.Time) (time.Time, int,
 	if len(s) < 14 || s[3] != ' ' {
 		return time.Time{}, 0, false
 	}
+
 	month, ok := parseMonth(s)
 	if !ok {
 		return time.Time{}, 0, false
 	}
+
 	i := 4
 	if s[i] == ' ' {
 		i++
 	}
+
 	day := 0
 	for i < len(s) && isDigit(s[i]) && day < 100 {
 		day = day*10 + int(s[i]-'0')
 		i++
 	}
+
 	if day < 1 || day > 31 || i >= len(s) || s[i] != ' ' {
 		return time.Time{}, 0, false
 	}
@@ -129,10 +142,12 @@ func parseBSDStamp(s string, loc *time.Location, ref time.Time) (time.Time, int,
 	if i+8 > len(s) {
 		return time.Time{}, 0, false
 	}
+
 	h, m, sec, next, ok := parseClock(s, i)
 	if !ok {
 		return time.Time{}, 0, false
 	}
+
 	nsec, next := parseFraction(s, next)
 	return resolveYear(month, day, h, m, sec, nsec, loc, ref), next, true
 }
@@ -144,16 +159,19 @@ func parseISOStamp(s string, loc *time.Location) (time.Time, int, bool) {
 	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') {
 		return time.Time{}, 0, false
 	}
+
 	y, ok1 := num(s, 0, 4)
 	mo, ok2 := num(s, 5, 2)
 	d, ok3 := num(s, 8, 2)
 	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > 31 {
 		return time.Time{}, 0, false
 	}
+
 	h, m, sec, i, ok := parseClock(s, 11)
 	if !ok {
 		return time.Time{}, 0, false
 	}
+
 	nsec, i := parseFraction(s, i)
 	zone := loc
 	if i < len(s) {
@@ -178,6 +196,7 @@ func parseISOStamp(s string, loc *time.Location) (time.Time, int, bool) {
 			}
 		}
 	}
+
 	return time.Date(y, time.Month(mo), d, h, m, sec, nsec, zone), i, true
 }
 
@@ -187,33 +206,41 @@ func parseCtimeStamp(s string, loc *time.Location) (time.Time, int, bool) {
 	if len(s) < 24 || s[3] != ' ' || s[7] != ' ' {
 		return time.Time{}, 0, false
 	}
+
 	month, ok := parseMonth(s[4:])
 	if !ok {
 		return time.Time{}, 0, false
 	}
+
 	i := 8
 	if s[i] == ' ' {
 		i++
 	}
+
 	day := 0
 	for i < len(s) && isDigit(s[i]) && day < 100 {
 		day = day*10 + int(s[i]-'0')
 		i++
 	}
+
 	if day < 1 || day > 31 || i >= len(s) || s[i] != ' ' {
 		return time.Time{}, 0, false
 	}
+
 	h, m, sec, i, ok := parseClock(s, i+1)
 	if !ok {
 		return time.Time{}, 0, false
 	}
+
 	nsec, i := parseFraction(s, i)
 	if i >= len(s) || s[i] != ' ' {
 		return time.Time{}, 0, false
 	}
+
 	y, ok := num(s, i+1, 4)
 	if !ok {
 		return time.Time{}, 0, false
 	}
+
 	return time.Date(y, month, day, h, m, sec, nsec, loc), i + 5, true
 }

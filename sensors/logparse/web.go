@@ -34,39 +34,47 @@ func (d *Decoder) parseAccess(s string) (parsed, bool) {
 	if i < 0 {
 		return parsed{}, false
 	}
+
 	user := rest[:i]
 	rest = rest[i+2:]
 	j := strings.IndexByte(rest, ']')
 	if j < 0 {
 		return parsed{}, false
 	}
+
 	ts, ok := parseAccessTime(rest[:j])
 	if !ok {
 		return parsed{}, false
 	}
+
 	rest = rest[j+1:]
 	if !strings.HasPrefix(rest, " \"") {
 		return parsed{}, false
 	}
+
 	request, rest, ok := quotedRequest(rest[1:])
 	if !ok {
 		return parsed{}, false
 	}
+
 	rest = strings.TrimLeft(rest, " ")
 	status, rest := cutSpace(rest)
 	if len(status) != 3 || !isAllDigits(status) {
 		return parsed{}, false
 	}
+
 	size, rest := cutSpace(rest)
 	if size != "-" && !isAllDigits(size) {
 		return parsed{}, false
 	}
+
 	f := make(ecs.Fields, 24)
 	f["event.dataset"] = "web.access"
 	setSource(f, host)
 	if user != "-" && user != "" {
 		f["user.name"] = user
 	}
+
 	code, _ := strconv.ParseInt(status, 10, 64)
 	f["http.response.status_code"] = code
 	if size != "-" {
@@ -89,14 +97,17 @@ func (d *Decoder) parseAccess(s string) (parsed, bool) {
 			}
 		}
 	}
+
 	outcome := "success"
 	if code >= 400 {
 		outcome = "failure"
 	}
+
 	category := categoryWeb
 	if code == 401 || code == 407 {
 		category = categoryWebAuth
 	}
+
 	f["event.category"] = category
 	f["event.type"] = typeAccess
 	setOutcome(f, outcome)
@@ -109,6 +120,7 @@ func quoted(s string) (string, string, bool) {
 	if len(s) == 0 || s[0] != '"' {
 		return "", s, false
 	}
+
 	for i := 1; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
@@ -117,6 +129,7 @@ func quoted(s string) (string, string, bool) {
 			return s[1:i], s[i+1:], true
 		}
 	}
+
 	return "", s, false
 }
 
@@ -127,14 +140,17 @@ func quotedRequest(s string) (string, string, bool) {
 	if req, rest, ok := quoted(s); ok && statusFollows(rest) {
 		return req, rest, true
 	}
+
 	if len(s) == 0 || s[0] != '"' {
 		return "", s, false
 	}
+
 	for i := 1; i < len(s); i++ {
 		if s[i] == '"' && statusFollows(s[i+1:]) {
 			return s[1:i], s[i+1:], true
 		}
 	}
+
 	return "", s, false
 }
 
@@ -149,15 +165,18 @@ func setRequest(f ecs.Fields, request string) {
 	if request == "" || request == "-" {
 		return
 	}
+
 	method, rest := cutSpace(request)
 	target, proto := rest, ""
 	if i := strings.LastIndexByte(rest, ' '); i >= 0 && strings.HasPrefix(rest[i+1:], "HTTP/") {
 		target, proto = rest[:i], rest[i+1:]
 	}
+
 	if !isMethod(method) || target == "" {
 		f["url.original"] = request
 		return
 	}
+
 	f["http.request.method"] = method
 	f["url.original"] = target
 	path, query, hasQuery := strings.Cut(target, "?")
@@ -165,6 +184,7 @@ func setRequest(f ecs.Fields, request string) {
 	if hasQuery {
 		f["url.query"] = query
 	}
+
 	if proto != "" {
 		f["http.version"] = strings.TrimPrefix(proto, "HTTP/")
 	}
@@ -174,12 +194,14 @@ func isMethod(s string) bool {
 	if s == "" || len(s) > 20 {
 		return false
 	}
+
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= 'A' && c <= 'Z' || c == '-' || c == '_') {
 			return false
 		}
 	}
+
 	return true
 }
 
@@ -188,6 +210,7 @@ func parseAccessTime(s string) (time.Time, bool) {
 	if len(s) != 26 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[20] != ' ' {
 		return time.Time{}, false
 	}
+
 	day, ok1 := num(s, 0, 2)
 	month, ok2 := parseMonth(s[3:6])
 	year, ok3 := num(s, 7, 4)
@@ -197,10 +220,12 @@ func parseAccessTime(s string) (time.Time, bool) {
 	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || (s[21] != '+' && s[21] != '-') {
 		return time.Time{}, false
 	}
+
 	off := zh*3600 + zm*60
 	if s[21] == '-' {
 		off = -off
 	}
+
 	return time.Date(year, month, day, h, m, sec, 0, fixedZone(off)), true
 }
 
@@ -211,6 +236,7 @@ func fixedZone(off int) *time.Location {
 	if off == 0 {
 		return time.UTC
 	}
+
 	idx := off / 900
 	if off%900 == 0 && idx > -48*4 && idx < 48*4 {
 		i := idx + 48*4
@@ -221,6 +247,7 @@ func fixedZone(off int) *time.Location {
 		zoneCache[i] = z
 		return z
 	}
+
 	return time.FixedZone("", off)
 }
 
@@ -235,15 +262,18 @@ func (d *Decoder) parseApacheError(s string) (parsed, bool) {
 	if len(s) < 26 || s[0] != '[' {
 		return parsed{}, false
 	}
+
 	ts, n, ok := parseCtimeStamp(s[1:], d.loc)
 	if !ok || n+1 >= len(s) || s[n+1] != ']' {
 		return parsed{}, false
 	}
+
 	f := make(ecs.Fields, 20)
 	rest, ok := apacheErrorBody(strings.TrimLeft(s[n+2:], " "), f)
 	if !ok {
 		return parsed{}, false
 	}
+
 	f["message"] = rest
 	classifyApacheMessage(rest, f)
 	return parsed{ts: ts, fields: f}, true
@@ -303,6 +333,7 @@ brackets:
 		}
 		rest = strings.TrimLeft(rest[end+1:], " ")
 	}
+
 	return rest, gotLevel
 }
 
@@ -334,6 +365,7 @@ func setClient(f ecs.Fields, c string) {
 		}
 		host, port = c[:i], c[i+1:]
 	}
+
 	if setSource(f, host) {
 		setPort(f, port)
 	}
@@ -385,6 +417,7 @@ func classifyApacheAuth(msg string, f ecs.Fields) {
 		setWebEvent(f, "")
 		return
 	}
+
 	setAction(f, ActionWebAuth, categoryWebAuth, typeDenied, "failure")
 	f.SetString("user.name", strings.TrimSpace(user))
 }
@@ -405,6 +438,7 @@ func (d *Decoder) parseNginxError(s string) (parsed, bool) {
 	if len(s) < 24 || s[4] != '/' || s[7] != '/' || s[10] != ' ' || s[19] != ' ' || s[20] != '[' {
 		return parsed{}, false
 	}
+
 	y, ok1 := num(s, 0, 4)
 	mo, ok2 := num(s, 5, 2)
 	day, ok3 := num(s, 8, 2)
@@ -412,10 +446,12 @@ func (d *Decoder) parseNginxError(s string) (parsed, bool) {
 	if !ok1 || !ok2 || !ok3 || !ok4 || mo < 1 || mo > 12 {
 		return parsed{}, false
 	}
+
 	end := strings.IndexByte(s[21:], ']')
 	if end < 0 {
 		return parsed{}, false
 	}
+
 	level := s[21 : 21+end]
 	rest := strings.TrimLeft(s[22+end:], " ")
 	f := make(ecs.Fields, 24)
@@ -431,6 +467,7 @@ func (d *Decoder) parseNginxError(s string) (parsed, bool) {
 			rest = rest[i+2:]
 		}
 	}
+
 	if strings.HasPrefix(rest, "*") {
 		cid, after := cutSpace(rest[1:])
 		if n, err := strconv.ParseInt(cid, 10, 64); err == nil {
@@ -438,11 +475,13 @@ func (d *Decoder) parseNginxError(s string) (parsed, bool) {
 			rest = after
 		}
 	}
+
 	msg := rest
 	if i := strings.LastIndex(rest, ", client: "); i >= 0 {
 		msg = rest[:i]
 		nginxContext(rest[i+2:], f)
 	}
+
 	f["message"] = msg
 	classifyNginxAuth(msg, f)
 	ts := time.Date(y, time.Month(mo), day, h, m, sec, 0, d.loc)
@@ -503,6 +542,7 @@ func classifyNginxAuth(msg string, f ecs.Fields) {
 		setWebEvent(f, "")
 		return
 	}
+
 	setAction(f, ActionWebAuth, categoryWebAuth, typeDenied, "failure")
 	f.SetString("user.name", user)
 }

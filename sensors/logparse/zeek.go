@@ -16,11 +16,13 @@ func zeekStream(flat ecs.Fields) string {
 	if _, ok := flat["ts"]; !ok {
 		return ""
 	}
+
 	for _, k := range [...]string{"@stream", "_path"} {
 		if s, ok := flat[k].(string); ok && s != "" && isHostName(s) {
 			return s
 		}
 	}
+
 	return ""
 }
 
@@ -45,6 +47,7 @@ func zeekFields(flat ecs.Fields, stream string, names *fieldNames) (ecs.Fields, 
 		}
 		f[names.join(prefix, k)] = ecs.NormalizeValue(v)
 	}
+
 	tuple := func(ecsName string, keys ...string) {
 		for _, k := range keys {
 			if v, ok := flat[k]; ok && v != nil {
@@ -62,6 +65,7 @@ func zeekFields(flat ecs.Fields, stream string, names *fieldNames) (ecs.Fields, 
 	if s, ok := flat["@system"].(string); ok {
 		f["observer.hostname"] = s
 	}
+
 	switch stream {
 	case "conn":
 		tuple("network.protocol", "service")
@@ -80,6 +84,7 @@ func zeekFields(flat ecs.Fields, stream string, names *fieldNames) (ecs.Fields, 
 		tuple("tls.cipher", "cipher")
 		tuple("tls.client.server_name", "server_name")
 	}
+
 	var ts time.Time
 	switch v := flat["ts"].(type) {
 	case json.Number:
@@ -92,5 +97,6 @@ func zeekFields(flat ecs.Fields, stream string, names *fieldNames) (ecs.Fields, 
 			ts = t
 		}
 	}
+
 	return f, ts
 }
