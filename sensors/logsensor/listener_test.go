@@ -471,6 +471,15 @@ func counterValue(t *testing.T, c interface{ Write(*dto.Metric) error }) float64
 	return m.GetCounter().GetValue()
 }
 
+func gaugeValue(t *testing.T, g interface{ Write(*dto.Metric) error }) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := g.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetGauge().GetValue()
+}
+
 func TestSyslogUDPQueueFull(t *testing.T) {
 	in := newInbox()
 	in.gate = make(chan struct{})

@@ -25,6 +25,27 @@ var (
 		Name: "canhgac_logsensor_syslog_connections_rejected_total",
 		Help: "TCP syslog connections closed at once because the connection limit was reached.",
 	}, []string{"listener"})
+
+	fileLines = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "canhgac_logsensor_file_lines_total",
+		Help: "Lines accepted by the consumer, per file source. Lines delivered again after a failed delivery count again.",
+	}, []string{"source"})
+	fileRotations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "canhgac_logsensor_file_rotations_total",
+		Help: "Rotations seen per file source, by kind: rename (a new file at the path), truncate (copytruncate), deleted.",
+	}, []string{"source", "kind"})
+	fileLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "canhgac_logsensor_file_lag_bytes",
+		Help: "Bytes of the open file not yet delivered (size minus read position) at the end of the last poll.",
+	}, []string{"source"})
+)
+
+// Rotation kinds, the values of the kind label of
+// canhgac_logsensor_file_rotations_total.
+const (
+	RotationRename   = "rename"
+	RotationTruncate = "truncate"
+	RotationDeleted  = "deleted"
 )
 
 // Drop reasons, the values of the reason label of
@@ -39,7 +60,8 @@ const (
 // Collectors returns the package's metrics for registration with a
 // prometheus.Registerer.
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{syslogReceived, syslogDropped, syslogTruncated, syslogConnections, syslogRejected}
+	return []prometheus.Collector{syslogReceived, syslogDropped, syslogTruncated, syslogConnections, syslogRejected,
+		fileLines, fileRotations, fileLag}
 }
 
 // listenerMetrics holds the metric children of one listener, resolved once
@@ -65,5 +87,24 @@ func newListenerMetrics(id string) listenerMetrics {
 		truncated:    syslogTruncated.WithLabelValues(id),
 		connections:  syslogConnections.WithLabelValues(id),
 		rejected:     syslogRejected.WithLabelValues(id),
+	}
+}
+
+// tailerMetrics holds the metric children of one file source.
+type tailerMetrics struct {
+	lines     prometheus.Counter
+	renamed   prometheus.Counter
+	truncated prometheus.Counter
+	deleted   prometheus.Counter
+	lag       prometheus.Gauge
+}
+
+func newTailerMetrics(source string) tailerMetrics {
+	return tailerMetrics{
+		lines:     fileLines.WithLabelValues(source),
+		renamed:   fileRotations.WithLabelValues(source, RotationRename),
+		truncated: fileRotations.WithLabelValues(source, RotationTruncate),
+		deleted:   fileRotations.WithLabelValues(source, RotationDeleted),
+		lag:       fileLag.WithLabelValues(source),
 	}
 }

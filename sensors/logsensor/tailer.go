@@ -131,6 +131,7 @@ type Tailer struct {
 	cfg      TailerConfig
 	sourceID string
 	log      *slog.Logger
+	metrics  tailerMetrics
 
 	mu           sync.Mutex // guards status and committed
 	status       Status
@@ -188,6 +189,7 @@ func NewTailer(cfg TailerConfig) (*Tailer, error) {
 		cfg:      cfg,
 		sourceID: cfg.SourceID,
 		log:      cfg.Logger.With("source", cfg.SourceID),
+		metrics:  newTailerMetrics(cfg.SourceID),
 		nextSeq:  1,
 	}
 	cp, ok, err := cfg.Checkpoints.LoadFile(cfg.SourceID)
@@ -286,9 +288,13 @@ func (t *Tailer) setState(s State, err error) {
 	defer t.mu.Unlock()
 	t.status.State = s
 	t.status.Err = err
-	t.status.Offset = t.fileOff - int64(t.end-t.start)
+	t.status.Offset = t.consumedOffset()
 	t.status.NextSeq = t.nextSeq
 }
+
+// consumedOffset returns the offset of the first byte not yet delivered:
+// the read position minus the buffered partial line.
+func (t *Tailer) consumedOffset() int64 { return t.fileOff - int64(t.end-t.start) }
 
 // Poll reads everything the file has now, delivering complete lines, and
 // handles truncation and rotation. A missing file is not an error: Poll
@@ -328,9 +334,13 @@ func (t *Tailer) poll(ctx context.Context) error {
 		}
 		if t.f == nil && !switched {
 			t.setState(StateWaiting, nil) // the file was deleted
+			t.metrics.lag.Set(0)
 			return nil
 		}
 		t.setState(StateReading, nil)
+		if fi, err := t.f.Stat(); err == nil {
+			t.metrics.lag.Set(float64(max(fi.Size()-t.consumedOffset(), 0)))
+		}
 		if !switched {
 			return nil
 		}
@@ -525,6 +535,7 @@ func (t *Tailer) checkTruncated(ctx context.Context) error {
 	if !truncated {
 		return nil
 	}
+	t.metrics.truncated.Inc()
 	t.log.Info("log file was truncated (copytruncate rotation); reading it again from the start",
 		"path", t.cfg.Path, "offset", t.fileOff, "size", fi.Size())
 	if err := t.flushPartial(ctx); err != nil {
@@ -563,6 +574,7 @@ func (t *Tailer) checkRotated(ctx context.Context) (bool, error) {
 	if err := t.drain(ctx, true); err != nil {
 		return false, err
 	}
+	t.metrics.renamed.Inc()
 	t.log.Info("log file was rotated; reading the new file from the start",
 		"path", t.cfg.Path, "old_inode", t.ino, "old_size", t.fileOff)
 	t.Close()
@@ -580,6 +592,7 @@ func (t *Tailer) closeIfDeleted(ctx context.Context) error {
 	if err := t.drain(ctx, true); err != nil {
 		return err
 	}
+	t.metrics.deleted.Inc()
 	t.log.Info("log file was deleted; waiting for it to be created again", "path", t.cfg.Path)
 	return t.Close()
 }
@@ -680,7 +693,7 @@ func (t *Tailer) emit(ctx context.Context, data []byte, consumed int, split bool
 			return err
 		}
 	}
-	offset := t.fileOff - int64(t.end-t.start)
+	offset := t.consumedOffset()
 	t.spans = append(t.spans, len(t.arena))
 	t.arena = append(t.arena, data...)
 	t.start += consumed
@@ -734,6 +747,7 @@ func (t *Tailer) flush(ctx context.Context) error {
 		t.start, t.end = 0, 0
 		return fmt.Errorf("deliver %d lines of %s: %w", len(batch), t.sourceID, err)
 	}
+	t.metrics.lines.Add(float64(len(batch)))
 	t.setState(StateReading, nil)
 	return nil
 }

@@ -209,6 +209,12 @@ func TestTailerPartialLastLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSequence(t, c.snapshot(), src[:5], 1)
+	if n := counterValue(t, tl.metrics.renamed); n != 1 {
+		t.Errorf("rename rotations counted %v, want 1", n)
+	}
+	if n := counterValue(t, tl.metrics.lines); n != 5 {
+		t.Errorf("lines counted %v, want 5", n)
+	}
 }
 
 // store is a consumer's event store keyed like ecs.PositionID: by source and
@@ -436,6 +442,9 @@ func TestTailerCopytruncate(t *testing.T) {
 			if len(tt.after) > 0 && got[100].Offset != 0 {
 				t.Errorf("first line after truncation has offset %d, want 0", got[100].Offset)
 			}
+			if n := counterValue(t, tl.metrics.truncated); n != 1 {
+				t.Errorf("truncate rotations counted %v, want 1", n)
+			}
 		})
 	}
 }
@@ -616,6 +625,10 @@ func TestTailerDeletedFile(t *testing.T) {
 	ctx := context.Background()
 	if err := tl.Poll(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// The held partial line is the lag.
+	if lag := gaugeValue(t, tl.metrics.lag); lag != float64(len(src[5])) {
+		t.Errorf("lag = %v bytes, want %d", lag, len(src[5]))
 	}
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
