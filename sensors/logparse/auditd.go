@@ -52,6 +52,12 @@ func (r *auditRecord) name(key string) string {
 //
 //	[node=NAME ]type=TYPE msg=audit(SECONDS.MILLIS:SERIAL): KEY=VALUE ...
 func parseAuditRecord(s string) (auditRecord, *ParseError) {
+	return parseAuditRecordInto(s, nil)
+}
+
+// parseAuditRecordInto is parseAuditRecord appending the pairs to kv, a
+// reused buffer (or nil).
+func parseAuditRecordInto(s string, kv []auditKV) (auditRecord, *ParseError) {
 	var r auditRecord
 	r.raw = s
 	rest := s
@@ -96,7 +102,10 @@ func parseAuditRecord(s string) (auditRecord, *ParseError) {
 	r.ts = time.Unix(sv, int64(nsec)).UTC()
 	r.serial = ser
 	body, enriched, hasNames := strings.Cut(rest, "\x1d")
-	r.kv = make([]auditKV, 0, 24)
+	r.kv = kv[:0]
+	if r.kv == nil {
+		r.kv = make([]auditKV, 0, 24)
+	}
 	r.kv = parseAuditKVs(r.typ, body, r.kv)
 	if hasNames {
 		r.names = parseAuditKVs("", enriched, nil)
@@ -282,6 +291,7 @@ type auditGrouper struct {
 	window int
 	line   int64
 	open   []*auditEvent
+	freeKV [][]auditKV
 }
 
 const maxOpenAuditEvents = 256
@@ -306,7 +316,7 @@ func isAuditText(s string) bool {
 // it, as audispd's syslog plugin writes); host is the syslog host, used when
 // the record has no node=.
 func (d *Decoder) decodeAuditText(text, raw, host string, line Line, emit func(Record)) {
-	r, perr := parseAuditRecord(text)
+	r, perr := parseAuditRecordInto(text, d.audit.takeKV())
 	if perr != nil {
 		emit(Record{Offset: line.Offset, Timestamp: d.reference(), Raw: []byte(raw), Err: perr})
 		return
@@ -361,6 +371,31 @@ func standaloneAuditType(t string) bool {
 
 	return false
 }
+
+// takeKV returns a key/value buffer of an emitted event, or nil.
+func (g *auditGrouper) takeKV() []auditKV {
+	n := len(g.freeKV)
+	if n == 0 {
+		return nil
+	}
+	kv := g.freeKV[n-1]
+	g.freeKV = g.freeKV[:n-1]
+	return kv
+}
+
+// releaseKV keeps the key/value buffers of an emitted event for reuse. The
+// record's fields hold the values (substrings of the lines), not the
+// buffers, so the buffers are free once the record is built.
+func (g *auditGrouper) releaseKV(ev *auditEvent) {
+	for i := range ev.records {
+		if len(g.freeKV) < maxFreeKV {
+			g.freeKV = append(g.freeKV, ev.records[i].kv[:0])
+		}
+		ev.records[i].kv = nil
+	}
+}
+
+const maxFreeKV = 64
 
 func (g *auditGrouper) remove(ev *auditEvent) {
 	for i, e := range g.open {
@@ -451,6 +486,7 @@ func (d *Decoder) auditRecordOut(ev *auditEvent) Record {
 		}
 	}
 	auditECS(ev, p, f)
+	d.audit.releaseKV(ev)
 	if ev.path != "" {
 		f["log.file.path"] = ev.path
 		f["log.offset"] = ev.offset
@@ -535,7 +571,8 @@ func auditECS(ev *auditEvent, p *auditRecord, f ecs.Fields) {
 		f["user.audit.name"] = n
 	}
 
-	if v, ok := p.get("acct"); ok && v != "?" && v != "" {
+	// acct is "(invalid user)" or "(unknown user)" when sshd had no account.
+	if v, ok := p.get("acct"); ok && v != "?" && v != "" && !strings.HasPrefix(v, "(") {
 		f["user.name"] = v
 	}
 
