@@ -42,24 +42,35 @@ func OpenSessions(path string, ttl time.Duration, now func() time.Time) (*Sessio
 	if err != nil {
 		return nil, fmt.Errorf("read sessions file %s: %w", path, err)
 	}
+	sessions, err := parseSessions(data, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("sessions file %s: %w (delete the file to sign everybody out)", path, err)
+	}
+	s.sessions = sessions
+	return s, nil
+}
+
+// parseSessions decodes a sessions file and keeps the sessions that have
+// not expired at now.
+func parseSessions(data []byte, now time.Time) (map[[sha256.Size]byte]Session, error) {
 	var f sessionsFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("parse sessions file %s: %w (delete it to sign everybody out)", path, err)
+		return nil, fmt.Errorf("parse: %w", err)
 	}
-	current := s.now()
+	sessions := make(map[[sha256.Size]byte]Session, len(f.Sessions))
 	for _, r := range f.Sessions {
 		raw, err := hex.DecodeString(r.TokenSHA256)
 		if err != nil || len(raw) != sha256.Size {
-			return nil, fmt.Errorf("sessions file %s: invalid token_sha256 %q (delete the file to sign everybody out)", path, r.TokenSHA256)
+			return nil, fmt.Errorf("invalid token_sha256 %q: expected 64 hex digits", r.TokenSHA256)
 		}
-		if !current.Before(r.Expires) {
+		if !now.Before(r.Expires) {
 			continue
 		}
 		var key [sha256.Size]byte
 		copy(key[:], raw)
-		s.sessions[key] = Session{User: r.User, Role: r.Role, Created: r.Created, Expires: r.Expires, CSRF: r.CSRF}
+		sessions[key] = Session{User: r.User, Role: r.Role, Created: r.Created, Expires: r.Expires, CSRF: r.CSRF}
 	}
-	return s, nil
+	return sessions, nil
 }
 
 // saveLocked writes the table to the sessions file, when there is one,

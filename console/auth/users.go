@@ -123,20 +123,33 @@ func readUsersFile(path string) (map[string]User, fileStamp, error) {
 	case err != nil:
 		return nil, stamp, fmt.Errorf("read users file %s: %w", path, err)
 	}
+	users, err = parseUsers(data)
+	if err != nil {
+		return nil, stamp, fmt.Errorf("users file %s: %w (fix it, or move it away to start over)", path, err)
+	}
+	return users, stamp, nil
+}
+
+// parseUsers decodes a users file and checks names and roles.
+func parseUsers(data []byte) (map[string]User, error) {
 	var f usersFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, stamp, fmt.Errorf("parse users file %s: %w (fix the JSON or move the file away to start over)", path, err)
+		return nil, fmt.Errorf("parse: %w", err)
 	}
+	users := make(map[string]User, len(f.Users))
 	for _, user := range f.Users {
 		if !userNamePattern.MatchString(user.Name) {
-			return nil, stamp, fmt.Errorf("users file %s: invalid user name %q: expected lower-case letters, digits, '.', '_' or '-'", path, user.Name)
+			return nil, fmt.Errorf("invalid user name %q: expected lower-case letters, digits, '.', '_' or '-'", user.Name)
+		}
+		if _, ok := roleNames[user.Role]; !ok {
+			return nil, fmt.Errorf("user %q has no role: expected admin, analyst or auditor", user.Name)
 		}
 		if _, dup := users[user.Name]; dup {
-			return nil, stamp, fmt.Errorf("users file %s: user %q listed twice", path, user.Name)
+			return nil, fmt.Errorf("user %q listed twice", user.Name)
 		}
 		users[user.Name] = user
 	}
-	return users, stamp, nil
+	return users, nil
 }
 
 // OpenUsers loads the users file at path. A missing file gives an empty
