@@ -2,8 +2,9 @@ package logsensor
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// Metrics of the syslog listeners, labelled by listener id. They are not
-// registered anywhere; the binary registers Collectors() with its registry.
+// Metrics of the syslog listeners, labelled by listener id, and of the
+// file sources, labelled by source id. This package registers them nowhere,
+// so the binary registers Collectors() with its registry.
 var (
 	syslogReceived = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "canhgac_logsensor_syslog_received_total",
