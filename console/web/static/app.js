@@ -155,11 +155,20 @@ function errorBox(err) {
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, '');
   const [path, query] = raw.split('?');
-  return { parts: path.split('/').filter(Boolean).map(decodeURIComponent), params: new URLSearchParams(query || '') };
+  return { parts: path.split('/').filter(Boolean).map(safeDecode), params: new URLSearchParams(query || '') };
 }
 
+// safeDecode decodes a path segment, keeping a malformed one as typed.
+function safeDecode(s) {
+  try { return decodeURIComponent(s); } catch (_) { return s; }
+}
+
+// go opens a route. The same route again re-runs it, so submitting an
+// unchanged search fetches fresh results.
 function go(path, params) {
-  location.hash = '#/' + path + (params ? qs(params) : '');
+  const hash = '#/' + path + (params ? qs(params) : '');
+  if (location.hash === hash) render();
+  else location.hash = hash;
 }
 
 function updateHeader() {
