@@ -332,7 +332,10 @@ func (t *Tailer) poll(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if t.f == nil && !switched {
+		if switched {
+			continue
+		}
+		if t.f == nil {
 			t.setState(StateWaiting, nil) // the file was deleted
 			t.metrics.lag.Set(0)
 			return nil
@@ -341,9 +344,7 @@ func (t *Tailer) poll(ctx context.Context) error {
 		if fi, err := t.f.Stat(); err == nil {
 			t.metrics.lag.Set(float64(max(fi.Size()-t.consumedOffset(), 0)))
 		}
-		if !switched {
-			return nil
-		}
+		return nil
 	}
 	return nil
 }
