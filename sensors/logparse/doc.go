@@ -1,8 +1,9 @@
-// Package logparse turns log lines into ECS fields: syslog (RFC 3164 and
-// RFC 5424) with program-specific parsers for sshd, PAM, sudo, su and
-// vsftpd; nginx and Apache access and error logs; Linux auditd (also when
-// carried in syslog lines); and JSON lines (ECS documents, Zeek logs, and
-// Windows events in the Winlogbeat, OTRF and evtx_dump shapes).
+// Package logparse turns log lines into ECS fields. It reads syslog
+// (RFC 3164 and RFC 5424) with program-specific parsers for sshd, PAM, sudo,
+// su and vsftpd, and nginx and Apache access and error logs. It reads Linux
+// auditd records, also when they are carried in syslog lines. It reads JSON
+// lines: ECS documents, Zeek logs, and Windows events in the Winlogbeat, OTRF
+// and evtx_dump shapes.
 //
 // # Streaming
 //
