@@ -55,10 +55,12 @@ func BenchmarkSharedRulesWindows(b *testing.B) {
 	emit := func(Detection) {}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU(b)
 	for i := 0; i < b.N; i++ {
 		e.Process(evs[i%len(evs)], emit)
 	}
 	b.StopTimer()
+	reportCPU(b, cpu)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
