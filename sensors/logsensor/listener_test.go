@@ -483,6 +483,8 @@ func gaugeValue(t *testing.T, g interface{ Write(*dto.Metric) error }) float64 {
 func TestSyslogUDPQueueFull(t *testing.T) {
 	in := newInbox()
 	in.gate = make(chan struct{})
+	// The metric is global per listener id, so compare its increase.
+	before := counterValue(t, syslogDropped.WithLabelValues("udp-queue-test", DropQueueFull))
 	l := startListener(t, ListenerConfig{Network: "udp", ID: "udp-queue-test", Deliver: in.deliver, QueueSize: 4})
 	c := dial(t, l.Listener)
 	payloads := syslogPayloads(t, 100)
@@ -512,7 +514,7 @@ func TestSyslogUDPQueueFull(t *testing.T) {
 	if st.Delivered+st.DroppedQueueFull != st.Received {
 		t.Errorf("delivered %d + dropped %d != received %d", st.Delivered, st.DroppedQueueFull, st.Received)
 	}
-	if got := counterValue(t, l.metrics.queueFull); got != float64(st.DroppedQueueFull) {
+	if got := counterValue(t, l.metrics.queueFull) - before; got != float64(st.DroppedQueueFull) {
 		t.Errorf("metric canhgac_logsensor_syslog_dropped_total{reason=queue_full} = %v, want %d", got, st.DroppedQueueFull)
 	}
 }
