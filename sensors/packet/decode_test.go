@@ -225,3 +225,46 @@ func TestPcapngHugeCaptureLength(t *testing.T) {
 		t.Errorf("summary = %+v, want the partial pcapng summary with the error", s)
 	}
 }
+
+// TestDecodeLinkTypes wraps the IPv4 packet of a real Ethernet frame in
+// the other supported link layers and expects the same transport fields.
+func TestDecodeLinkTypes(t *testing.T) {
+	frame := httpRequestPacket(t)
+	ip := frame[14:]
+	vlan := append(append(append([]byte(nil), frame[:12]...), 0x81, 0x00, 0x00, 0x64), frame[12:]...)
+	qinq := append(append(append([]byte(nil), frame[:12]...), 0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x64), frame[12:]...)
+	// Linux cooked capture v1: packet type, ARPHRD, address length,
+	// 8 address bytes, protocol.
+	sll := append([]byte{0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00}, ip...)
+	loop := append([]byte{2, 0, 0, 0}, ip...) // BSD loopback: AF_INET in host order
+	tests := []struct {
+		name string
+		link layers.LinkType
+		data []byte
+	}{
+		{"ethernet", layers.LinkTypeEthernet, frame},
+		{"802.1Q VLAN", layers.LinkTypeEthernet, vlan},
+		{"802.1ad QinQ", layers.LinkTypeEthernet, qinq},
+		{"linux SLL", layers.LinkTypeLinuxSLL, sll},
+		{"raw IP", layers.LinkTypeRaw, ip},
+		{"raw IPv4", layers.LinkTypeIPv4, ip},
+		{"BSD loopback", layers.LinkTypeNull, loop},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			info, err := decodeOne(tc.link, tc.data)
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if info.Proto != protoTCP || info.DstPort != 80 {
+				t.Errorf("proto %d port %d, want TCP to port 80", info.Proto, info.DstPort)
+			}
+			if !bytes.HasPrefix(info.Payload, []byte("GET /")) {
+				t.Errorf("payload does not start with the request line")
+			}
+		})
+	}
+	if _, err := decodeOne(layers.LinkType(147), frame); err == nil {
+		t.Error("decode accepted a user-defined link type (147)")
+	}
+}

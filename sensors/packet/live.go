@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,8 +45,9 @@ func (s *Sensor) Capture(ctx context.Context, iface string) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
+	link := interfaceLinkType(iface)
 	log := s.logger().With("source", sourceID)
-	log.Info("live capture started", "interface", iface)
+	log.Info("live capture started", "interface", iface, "link_type", link.String())
 
 	sink := &eventSink{sourceID: sourceID, emit: s.Emit}
 	eng := newEngine(s.Options, sink)
@@ -67,7 +72,7 @@ func (s *Sensor) Capture(ctx context.Context, iface string) (Stats, error) {
 				return
 			}
 			index++
-			eng.packet(index, &ci, layers.LinkTypeEthernet, data)
+			eng.packet(index, &ci, link, data)
 			failed := sink.err
 			mu.Unlock()
 			if failed != nil {
@@ -109,6 +114,36 @@ loop:
 	log.Info("live capture stopped", "interface", iface, "packets", stats.Packets, "flows", stats.Flows,
 		"decode_errors", stats.DecodeErrors)
 	return stats, nil
+}
+
+// ARPHRD values (linux/if_arp.h) of interfaces whose AF_PACKET frames
+// start with the IP header instead of an Ethernet header.
+const (
+	arphrdNone   = 65534 // tun devices, WireGuard
+	arphrdIPGRE  = 778
+	arphrdRawIP  = 519
+	arphrdSIT    = 776
+	arphrdTunnel = 768
+)
+
+// interfaceLinkType returns the link type of an interface's frames from
+// /sys/class/net/NAME/type. Ethernet and loopback interfaces (loopback
+// frames carry a zeroed Ethernet header) and unreadable types give
+// Ethernet.
+func interfaceLinkType(iface string) layers.LinkType {
+	raw, err := os.ReadFile(filepath.Join("/sys/class/net", iface, "type"))
+	if err != nil {
+		return layers.LinkTypeEthernet
+	}
+	typ, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		return layers.LinkTypeEthernet
+	}
+	switch typ {
+	case arphrdNone, arphrdIPGRE, arphrdRawIP, arphrdSIT, arphrdTunnel:
+		return layers.LinkTypeRaw
+	}
+	return layers.LinkTypeEthernet
 }
 
 // liveHandle is the part of pcapgo.EthernetHandle that Capture uses.
