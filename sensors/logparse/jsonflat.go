@@ -382,6 +382,20 @@ func (p *jsonFlattener) slowStr(start int) (string, error) {
 	b.Grow(min(end, len(p.s)) - start)
 	j := start
 	for j < len(p.s) {
+		// Copy a run of plain ASCII at once.
+		k := j
+		for k < len(p.s) {
+			c := p.s[k]
+			if c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+				break
+			}
+			k++
+		}
+		if k > j {
+			b.WriteString(p.s[j:k])
+			j = k
+			continue
+		}
 		c := p.s[j]
 		switch {
 		case c == '"':
@@ -434,9 +448,6 @@ func (p *jsonFlattener) slowStr(start int) (string, error) {
 				p.i = j - 1
 				return "", p.fail("invalid escape")
 			}
-		case c < utf8.RuneSelf:
-			b.WriteByte(c)
-			j++
 		default:
 			r, size := utf8.DecodeRuneInString(p.s[j:])
 			if r == utf8.RuneError && size == 1 {
