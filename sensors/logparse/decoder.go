@@ -131,6 +131,7 @@ type Decoder struct {
 	audit   auditGrouper
 	ssh     sshSessions
 	names   fieldNames
+	zeek    zeekTSV
 	// jsonScratch is a flat map left from the previous JSON line, or nil.
 	jsonScratch ecs.Fields
 }
@@ -174,9 +175,10 @@ func (d *Decoder) reference() time.Time {
 }
 
 // Decode parses one line and calls emit for each Record it completes: none
-// (an auditd record held until its event is complete, or an empty line), one,
-// or several (auditd events pushed out of the window). Every non-empty line
-// ends up in exactly one Record, parsed or dead letter.
+// (an auditd record held until its event is complete, an empty line, or a
+// Zeek "#separator"/"#fields"/... header line), one, or several (auditd
+// events pushed out of the window). Every other line ends up in exactly one
+// Record, parsed or dead letter.
 func (d *Decoder) Decode(line Line, emit func(Record)) {
 	data := bytes.TrimRight(line.Data, "\r\n")
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -212,6 +214,15 @@ func (d *Decoder) Decode(line Line, emit func(Record)) {
 
 // decodeAuto picks the parser from the line's first bytes.
 func (d *Decoder) decodeAuto(s string, line Line, emit func(Record)) {
+	if s[0] == '#' && d.zeek.header(s) {
+		return
+	}
+	if d.zeek.active && s[0] != '#' {
+		if p, ok := d.parseZeekTSV(s); ok {
+			emit(d.finish(p, s, line))
+			return
+		}
+	}
 	switch {
 	case s[0] == '{' || s[0] <= ' ' && strings.HasPrefix(strings.TrimLeft(s, " \t"), "{"):
 		emit(d.finish(d.parseJSON(s), s, line))

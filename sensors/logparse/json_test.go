@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -264,4 +265,58 @@ func TestZeekJSON(t *testing.T) {
 		}
 	}
 	t.Logf("Zeek: %d lines from %d logs mapped", total, len(files))
+}
+
+// TestZeekTSV writes the OTRF Zeek conn log (JSON) in Zeek's tab-separated
+// format with its header lines and requires the same fields from both.
+func TestZeekTSV(t *testing.T) {
+	lines := readLines(t, dataDir+"logs/zeek/otrf-apt29-day1/SCRANTON_conn.log")
+	names := []string{"ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration", "orig_bytes", "conn_state", "history"}
+	types := []string{"time", "string", "addr", "port", "addr", "port", "enum", "string", "interval", "count", "string", "string"}
+	tsv := []string{"#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)", "#unset_field\t-", "#path\tconn",
+		"#fields\t" + strings.Join(names, "\t"), "#types\t" + strings.Join(types, "\t")}
+	for _, l := range lines {
+		var src map[string]any
+		dec := json.NewDecoder(strings.NewReader(l.text))
+		dec.UseNumber()
+		if err := dec.Decode(&src); err != nil {
+			t.Fatal(err)
+		}
+		var row []string
+		for _, n := range names {
+			v, ok := src[strings.ReplaceAll(n, ".", "_")]
+			if !ok {
+				row = append(row, "-")
+				continue
+			}
+			s, _ := scalarText(v)
+			row = append(row, s)
+		}
+		tsv = append(tsv, strings.Join(row, "\t"))
+	}
+	tsv = append(tsv, "#close\t2020-05-01-00-00-00")
+	jsonRecs := decodeAll(t, FormatAuto, Options{}, lines, nil)
+	d, _ := NewDecoder(FormatAuto, Options{})
+	var tsvRecs []Record
+	for _, l := range tsv {
+		d.Decode(Line{Data: []byte(l)}, func(r Record) { tsvRecs = append(tsvRecs, r) })
+	}
+	if len(tsvRecs) != len(lines) {
+		t.Fatalf("%d records from %d data lines", len(tsvRecs), len(lines))
+	}
+	for i, l := range lines {
+		want, got := jsonRecs[l.offset], tsvRecs[i]
+		if got.Err != nil {
+			t.Fatalf("line %d: %v", i+1, got.Err)
+		}
+		for _, k := range []string{"event.dataset", "source.ip", "source.port", "destination.ip", "destination.port", "network.transport", "zeek.session_id", "zeek.conn.conn_state"} {
+			if !reflect.DeepEqual(got.Fields[k], want.Fields[k]) {
+				t.Errorf("line %d: %s = %#v from TSV, %#v from JSON", i+1, k, got.Fields[k], want.Fields[k])
+			}
+		}
+		if !got.Timestamp.Equal(want.Timestamp) {
+			t.Errorf("line %d: time %v from TSV, %v from JSON", i+1, got.Timestamp, want.Timestamp)
+		}
+	}
+	t.Logf("Zeek TSV: %d conn lines agree with the JSON form", len(lines))
 }

@@ -31,9 +31,7 @@ func zeekStream(flat ecs.Fields) string {
 // destination.*, uid to zeek.session_id, and every field to
 // zeek.<stream>.<name>. A few stream fields get their ECS names too
 // (dns.question.name, http.request.method, url.original, ...).
-//
-// NOTE: Zeek's tab-separated format (#fields headers) is not parsed; only
-// JSON output is.
+// Zeek's tab-separated format arrives here through parseZeekTSV.
 func zeekFields(flat ecs.Fields, stream string, names *fieldNames) (ecs.Fields, time.Time) {
 	f := make(ecs.Fields, len(flat)+16)
 	f["event.dataset"] = "zeek." + stream
