@@ -11,6 +11,10 @@ import (
 // zeekTSV is the header state of a Zeek tab-separated log: the "#separator",
 // "#set_separator", "#empty_field", "#unset_field", "#path", "#fields" and
 // "#types" lines that precede the data lines, until "#close".
+//
+// NOTE: the state lives only in the decoder. A reader that resumes a Zeek
+// TSV file from a checkpoint after its header gets the following data lines
+// as raw system.syslog events; Pending does not hold checkpoints at the header.
 type zeekTSV struct {
 	active bool
 	sep    string
