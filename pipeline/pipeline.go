@@ -25,6 +25,9 @@ type Options struct {
 	// MaxWriteDelay is the longest time an event waits for its write to
 	// fill up. Default 250 ms.
 	MaxWriteDelay time.Duration
+	// IdleAfter is how long the input must be quiet before an
+	// IdleDetector releases what it holds back. Default 2 s.
+	IdleAfter time.Duration
 	// RetryDelay is the first wait after a failed store write; it doubles
 	// up to 30 s. Default 500 ms.
 	RetryDelay time.Duration
@@ -65,6 +68,9 @@ func New(store Store, detector Detector, opts Options) *Pipeline {
 	}
 	if opts.MaxWriteDelay <= 0 {
 		opts.MaxWriteDelay = 250 * time.Millisecond
+	}
+	if opts.IdleAfter <= 0 {
+		opts.IdleAfter = 2 * time.Second
 	}
 	if opts.RetryDelay <= 0 {
 		opts.RetryDelay = 500 * time.Millisecond
@@ -153,6 +159,12 @@ type pendingWrite struct {
 func (p *Pipeline) detectLoop(ctx context.Context, writes chan<- *pendingWrite) error {
 	timer := time.NewTimer(p.opts.MaxWriteDelay)
 	defer timer.Stop()
+	idleTicker := time.NewTicker(p.opts.IdleAfter)
+	defer idleTicker.Stop()
+	idler, _ := p.detector.(IdleDetector)
+	// busy is set by every batch and cleared by each idle tick, so Idle
+	// runs once the input has been quiet for a whole tick, and once only.
+	busy, released := false, true
 	var cur *pendingWrite
 	send := func() error {
 		if cur == nil {
@@ -170,8 +182,12 @@ func (p *Pipeline) detectLoop(ctx context.Context, writes chan<- *pendingWrite) 
 		select {
 		case b, ok := <-p.in:
 			if !ok {
+				if idler != nil && !released {
+					p.release(idler, &cur)
+				}
 				return send()
 			}
+			busy, released = true, false
 			if m := p.opts.Metrics; m != nil {
 				m.queueDepth.Set(float64(len(p.in)))
 			}
@@ -189,10 +205,30 @@ func (p *Pipeline) detectLoop(ctx context.Context, writes chan<- *pendingWrite) 
 			if err := send(); err != nil {
 				return err
 			}
+		case <-idleTicker.C:
+			if busy || released || idler == nil {
+				busy = false
+				continue
+			}
+			released = true
+			p.release(idler, &cur)
+			if err := send(); err != nil {
+				return err
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+// release adds what the detector held back to the current write.
+func (p *Pipeline) release(idler IdleDetector, cur **pendingWrite) {
+	idler.Idle(func(d Detection) {
+		if *cur == nil {
+			*cur = &pendingWrite{sources: make(map[string]int)}
+		}
+		(*cur).write.Detections = append((*cur).write.Detections, d)
+	})
 }
 
 // process normalizes and detects one batch into the current write.

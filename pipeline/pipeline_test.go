@@ -206,3 +206,65 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// holdingDetector holds every match back until Idle, like a correlation
+// waiting for late events.
+type holdingDetector struct {
+	held  []Detection
+	idles int
+}
+
+func (h *holdingDetector) Detect(ev *ecs.Event, emit func(Detection)) {
+	h.held = append(h.held, Detection{RuleID: "corr", EventIDs: []string{ev.ID}})
+}
+
+func (h *holdingDetector) Idle(emit func(Detection)) {
+	h.idles++
+	for _, d := range h.held {
+		emit(d)
+	}
+	h.held = nil
+}
+
+func TestPipelineReleasesHeldDetectionsWhenQuiet(t *testing.T) {
+	store := newMemoryStore()
+	det := &holdingDetector{}
+	p := New(store, det, Options{IdleAfter: 10 * time.Millisecond, MaxWriteDelay: time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	var commits []string
+	var mu sync.Mutex
+	p.Submit(ctx, makeBatch("f", 0, 3, &commits, &mu))
+	waitFor(t, func() bool {
+		store.mu.Lock()
+		defer store.mu.Unlock()
+		return len(store.detected) == 3
+	})
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if det.idles != 1 {
+		t.Errorf("Idle ran %d times for one quiet period, want 1", det.idles)
+	}
+}
+
+func TestPipelineReleasesHeldDetectionsAtClose(t *testing.T) {
+	store := newMemoryStore()
+	det := &holdingDetector{}
+	p := New(store, det, Options{IdleAfter: time.Hour})
+	done := make(chan error, 1)
+	go func() { done <- p.Run(context.Background()) }()
+	var commits []string
+	var mu sync.Mutex
+	p.Submit(context.Background(), makeBatch("f", 0, 2, &commits, &mu))
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(store.detected) != 2 {
+		t.Errorf("stored %d held detections at close, want 2", len(store.detected))
+	}
+}

@@ -74,3 +74,13 @@ type Detector interface {
 	// may concern earlier events too (correlation rules).
 	Detect(ev *ecs.Event, emit func(Detection))
 }
+
+// IdleDetector is a Detector that holds matches back (correlation inputs
+// waiting for late events) and can release them. The pipeline calls Idle
+// when no batch has come for Options.IdleAfter and when it drains at Close,
+// so the last detections of a burst reach the store without waiting for
+// more traffic.
+type IdleDetector interface {
+	Detector
+	Idle(emit func(Detection))
+}

@@ -101,7 +101,7 @@ func hunt(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.For
 	out := c.table(i18n.T(c.lang, "cli.hunt.col.time"), i18n.T(c.lang, "cli.hunt.col.level"),
 		i18n.T(c.lang, "cli.hunt.col.rule"), i18n.T(c.lang, "cli.hunt.col.rule_id"),
 		i18n.T(c.lang, "cli.hunt.col.fields"), i18n.T(c.lang, "cli.hunt.col.source"))
-	engine := sigma.NewEngine(rs, sigma.EngineOptions{})
+	engine := sigma.NewEngine(rs, huntEngineOptions())
 	var writeErr error
 	count := 0
 	print := func(d sigma.Detection) {

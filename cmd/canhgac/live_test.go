@@ -59,7 +59,7 @@ func ingestLive(t *testing.T, rs *sigma.Ruleset, path string) (alertCounts, int)
 		t.Fatal(err)
 	}
 	defer store.Close()
-	pipe := pipeline.New(store, newDetector(rs), pipeline.Options{Region: "dc1", MaxWriteDelay: 10 * time.Millisecond, Logger: log})
+	pipe := pipeline.New(store, newDetector(rs, liveEngineOptions(log)), pipeline.Options{Region: "dc1", MaxWriteDelay: 10 * time.Millisecond, Logger: log})
 	pipeDone := make(chan error, 1)
 	go func() { pipeDone <- pipe.Run(context.Background()) }()
 

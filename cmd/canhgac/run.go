@@ -19,6 +19,7 @@ import (
 	"github.com/canhgac/canhgac/internal/config"
 	"github.com/canhgac/canhgac/pipeline"
 	"github.com/canhgac/canhgac/pipeline/embedded"
+	"github.com/canhgac/canhgac/sensors/logsensor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -165,8 +166,9 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry.MustRegister(logsensor.Collectors()...)
 	p := &platform{cfg: cfg, c: c, log: log, store: store, registry: registry}
-	p.pipe = pipeline.New(store, newDetector(rs), pipeline.Options{
+	p.pipe = pipeline.New(store, newDetector(rs, liveEngineOptions(log)), pipeline.Options{
 		Region:  cfg.Region,
 		Sensor:  cfg.Sensor,
 		Metrics: pipeline.NewMetrics(registry),
@@ -256,13 +258,16 @@ func (p *platform) startConsole(ctx context.Context) (<-chan error, error) {
 		return nil, fail("cli.run.users", usersPath, err)
 	}
 	srv, err := console.NewServer(console.Options{
-		Addr:    p.cfg.Console.Addr,
-		Events:  embedstore.New(p.store),
-		Alerts:  embedstore.New(p.store),
-		Users:   users,
-		Metrics: promhttp.HandlerFor(p.registry, promhttp.HandlerOpts{}),
-		Logger:  p.log,
-		Version: versionString(),
+		Addr:   p.cfg.Console.Addr,
+		Events: embedstore.New(p.store),
+		Alerts: embedstore.New(p.store),
+		Users:  users,
+		// Sessions survive a restart, so the browser and the token that
+		// `canhgac login` stored stay valid.
+		SessionsFile: filepath.Join(p.cfg.DataDir, "sessions.json"),
+		Metrics:      promhttp.HandlerFor(p.registry, promhttp.HandlerOpts{}),
+		Logger:       p.log,
+		Version:      versionString(),
 	})
 	if err != nil {
 		return nil, err

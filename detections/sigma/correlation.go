@@ -446,6 +446,19 @@ func (c *correlator) advance(t time.Time, emit func(Detection)) {
 	}
 }
 
+// release moves the horizon up to the watermark and counts what is
+// buffered, for Engine.Idle. With an unbounded lateness (negative) inputs
+// keep waiting for Flush, so release does nothing.
+func (c *correlator) release(emit func(Detection)) {
+	if !c.started || c.e.opts.Lateness < 0 {
+		return
+	}
+	if c.watermark.After(c.horizon) {
+		c.horizon = c.watermark
+	}
+	c.drain(false, emit)
+}
+
 func (c *correlator) drain(all bool, emit func(Detection)) {
 	for len(c.items) > 0 {
 		if !all && c.items[0].t.After(c.horizon) {

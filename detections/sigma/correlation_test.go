@@ -392,3 +392,46 @@ func TestFutureEventKeepsWatermark(t *testing.T) {
 		})
 	}
 }
+
+func TestIdleReleasesBufferedInputs(t *testing.T) {
+	rs := mustLoad(t, failRule+"---\n"+corrRule("bf", "type: event_count\nrules: [fail]\ngroup-by: [source.ip]\ntimespan: 5m\ncondition:\n    gte: 10"), LoadOptions{})
+	e := NewEngine(rs, EngineOptions{Lateness: time.Minute, Logger: quietLogger})
+	var got []Detection
+	emit := func(d Detection) { got = append(got, d) }
+	for i := 0; i < 10; i++ {
+		e.Process(authEvent(time.Duration(i)*time.Second, "failure", "198.51.100.9"), emit)
+	}
+	if n := countRule(got, "bf"); n != 0 {
+		t.Fatalf("%d detections before the lateness passed, want 0", n)
+	}
+	e.Idle(emit)
+	if n := countRule(got, "bf"); n != 1 {
+		t.Fatalf("%d detections after Idle, want 1", n)
+	}
+	e.Idle(emit)
+	if n := countRule(got, "bf"); n != 1 {
+		t.Errorf("%d detections after a second Idle, want still 1", n)
+	}
+	e.Process(authEvent(5*time.Second, "failure", "198.51.100.9"), emit)
+	if late := e.Stats().LateDropped; late != 1 {
+		t.Errorf("LateDropped = %d after an input older than the released horizon, want 1", late)
+	}
+}
+
+func TestIdleWaitsWithUnboundedLateness(t *testing.T) {
+	rs := mustLoad(t, failRule+"---\n"+corrRule("bf", "type: event_count\nrules: [fail]\ngroup-by: [source.ip]\ntimespan: 5m\ncondition:\n    gte: 3"), LoadOptions{})
+	e := NewEngine(rs, EngineOptions{Lateness: -1})
+	var got []Detection
+	emit := func(d Detection) { got = append(got, d) }
+	for i := 0; i < 3; i++ {
+		e.Process(authEvent(time.Duration(i)*time.Second, "failure", "198.51.100.9"), emit)
+	}
+	e.Idle(emit)
+	if len(got) != 0 {
+		t.Fatalf("Idle released %d detections with unbounded lateness, want 0 until Flush", len(got))
+	}
+	e.Flush(emit)
+	if n := countRule(got, "bf"); n != 1 {
+		t.Errorf("%d detections after Flush, want 1", n)
+	}
+}

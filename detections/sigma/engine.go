@@ -206,6 +206,16 @@ func (e *Engine) Flush(emit func(Detection)) {
 	e.corr.flush(emit)
 }
 
+// Idle counts every buffered correlation input without waiting for newer
+// events, as if the lateness had passed. A live pipeline calls it when its
+// input has been quiet for a while, so a burst at the end of the traffic
+// raises its alert instead of waiting for the next event; inputs older than
+// the current newest event that arrive afterwards are late. Unlike Flush it
+// keeps open windows and their state.
+func (e *Engine) Idle(emit func(Detection)) {
+	e.corr.release(emit)
+}
+
 func (e *Engine) emit(emit func(Detection), d Detection) {
 	e.stats.Detections++
 	emit(d)

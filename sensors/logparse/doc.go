@@ -25,12 +25,14 @@
 // BSD syslog timestamps ("Mmm dd hh:mm:ss") have no year. The decoder takes
 // the year of the reference time (Options.Reference: the file's modification
 // time for files, the receive time for live input) and subtracts one when the
-// result would lie more than 31 days after the reference. So a line of
-// 31 December read on 2 January belongs to the previous year, and a line a few
-// days after the file's modification time (clock skew) keeps the current one.
-// rsyslog applies the same idea to December lines read in January; the month
-// of slack extends it to any month, which is what a file read long after it
-// was written needs.
+// result would lie more than two days after the reference. A line cannot be
+// written before its event happens, so a timestamp later than the file's
+// last change or the message's receipt belongs to the previous year: a line
+// of 31 December read on 2 January, or a line of 10 December in a file last
+// written on 4 December. The two days allow for clock skew and for senders
+// that log in another time zone. rsyslog applies the same idea only to
+// December lines read in January; a file read long after it was written
+// needs it for every month.
 //
 // # Datasets and actions
 //

@@ -3,10 +3,11 @@ package logparse
 import "time"
 
 // futureSlack is how far after the reference a timestamp without a year may
-// lie before it is moved to the previous year. A month covers clock skew and
-// files whose modification time lags their last lines, while a December line
-// read in January (eleven months ahead) goes back one year.
-const futureSlack = 31 * 24 * time.Hour
+// lie before it is moved to the previous year. A line is written when its
+// event happens, so it cannot be later than the file's modification time or
+// its own receive time; two days cover clock skew between hosts and a sender
+// that logs in another zone (zone offsets differ by at most 26 hours).
+const futureSlack = 2 * 24 * time.Hour
 
 // resolveYear returns the time for a timestamp without a year: the year of
 // ref (in loc), minus one when that would put the time more than futureSlack
