@@ -9,6 +9,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
 )
 
 // benchFiles are the shared captures with the most packets.
@@ -99,4 +102,72 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkSummarizeMerged runs on one larger capture built from 40
+// copies of the benchFiles' packets (each copy an hour later, so flows do
+// not merge), so tshark's start-up time weighs less in the ratio.
+func BenchmarkSummarizeMerged(b *testing.B) {
+	const copies = 40
+	var all []capturedPacket
+	for _, name := range benchFiles {
+		for _, p := range readPackets(b, filepath.Join(pcapDir, name)) {
+			if p.link == layers.LinkTypeEthernet {
+				all = append(all, p)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	w := pcapgo.NewWriterNanos(&buf)
+	if err := w.WriteFileHeader(maxPacketLength, layers.LinkTypeEthernet); err != nil {
+		b.Fatal(err)
+	}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for c := 0; c < copies; c++ {
+		for i, p := range all {
+			ci := p.ci
+			ci.Timestamp = base.Add(time.Duration(c)*time.Hour + time.Duration(i)*time.Millisecond)
+			if err := w.WritePacket(ci, p.data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	raw := buf.Bytes()
+	packets := float64(len(all) * copies)
+
+	cpuBefore := cpuTime()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Summarize(bytes.NewReader(raw), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpuBefore
+	perSecond := packets * float64(b.N) / b.Elapsed().Seconds()
+	b.ReportMetric(packets, "pkts/op")
+	b.ReportMetric(float64(len(raw))/(1<<20), "file_MB")
+	b.ReportMetric(perSecond, "pkts/s")
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		// The in-memory file and its source packets are part of this.
+		b.ReportMetric(float64(ru.Maxrss)/1024, "peak_rss_MB")
+	}
+	b.ReportMetric(packets*float64(b.N)/cpu.Seconds(), "pkts/cpu_s")
+
+	if tshark, err := exec.LookPath("tshark"); err == nil {
+		path := filepath.Join(b.TempDir(), "merged.pcap")
+		if err := os.WriteFile(path, raw, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		cmd := exec.Command(tshark, "-n", "-r", path, "-T", "fields", "-e", "frame.number", "-e", "dns.qry.name",
+			"-e", "tls.handshake.extensions_server_name", "-e", "http.host")
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("tshark: %v", err)
+		}
+		tsharkRate := packets / time.Since(start).Seconds()
+		b.ReportMetric(tsharkRate, "tshark_pkts/s")
+		b.ReportMetric(perSecond/tsharkRate, "x_tshark")
+	}
 }

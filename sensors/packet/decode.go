@@ -84,15 +84,15 @@ var errUnsupportedLinkType = errors.New("unsupported link type")
 
 func newDecoder() *decoder {
 	d := &decoder{decoded: make([]gopacket.LayerType, 0, 8)}
-	all := []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.loopback, &d.ip4, &d.ip6, &d.tcp, &d.udp, &d.icmp4, &d.icmp6}
+	// One container serves all parsers: it only maps a layer type to its
+	// decoder, and a slice indexed by layer type finds it without the map
+	// lookup of gopacket's default container.
+	var dlc gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
+	for _, l := range []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.loopback, &d.ip4, &d.ip6, &d.tcp, &d.udp, &d.icmp4, &d.icmp6} {
+		dlc = dlc.Put(l)
+	}
 	mk := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
 		p := gopacket.NewDecodingLayerParser(first)
-		// A slice indexed by layer type finds the next decoder without
-		// the map lookup of the default container.
-		var dlc gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
-		for _, l := range all {
-			dlc = dlc.Put(l)
-		}
 		p.SetDecodingLayerContainer(dlc)
 		// A layer without a decoder here (ARP, IGMP, GRE, ...) ends decoding
 		// without an error: the packet still counts, it just has no flow.
