@@ -29,9 +29,9 @@
 // direction. The client is the sender of the first packet, or the
 // receiver of a SYN-ACK seen first. Each record counts packets and wire
 // bytes per direction and the union of TCP flags. A record ends after
-// Options.IdleTimeout without a packet (default 60 s) or
-// Options.ActiveTimeout after its start (default 30 min; a new record then
-// continues the flow). Timeouts run on packet time, not the wall clock,
+// Options.IdleTimeout without a packet (default 60 s), or
+// Options.ActiveTimeout after its start (default 30 min). After an active
+// timeout a new record continues the flow. Timeouts run on packet time, not the wall clock,
 // so a file gives the same records however fast it is read. At the end of
 // a file or a live capture every open flow is written.
 //

@@ -267,6 +267,8 @@ func (k *eventSink) tlsRecord(r *TLSRecord) {
 		// Not in ECS: the ALPN values the client offered.
 		f["tls.client.alpn"] = append([]string(nil), r.ALPN...)
 	}
+	// ECS wants IANA cipher suite names here; without a name table the
+	// sensor writes the code points as hex ("0x1301").
 	ciphers := make([]string, len(r.Ciphers))
 	for i, c := range r.Ciphers {
 		ciphers[i] = fmt.Sprintf("0x%04x", c)

@@ -193,6 +193,7 @@ func ja4FromTshark(r []string) string {
 		return out
 	}
 	ciphers := hexes(r[3])
+
 	var exts []string
 	for _, v := range strings.Split(r[4], ",") {
 		n, _ := strconv.Atoi(v)
@@ -202,6 +203,7 @@ func ja4FromTshark(r []string) string {
 		exts = append(exts, strconv.FormatUint(uint64(n)|0x10000, 16)[1:])
 	}
 	sigs := hexes(r[5])
+
 	version := r[8]
 	if vs := hexes(r[6]); len(vs) > 0 {
 		slices.Sort(vs)
@@ -211,6 +213,7 @@ func ja4FromTshark(r []string) string {
 	if versionCode == "" {
 		versionCode = "00"
 	}
+
 	sni := "i"
 	if slices.Contains(exts, "0000") {
 		sni = "d"
@@ -219,6 +222,7 @@ func ja4FromTshark(r []string) string {
 	if first, _, _ := strings.Cut(r[7], ","); first != "" {
 		alpn = first[:1] + first[len(first)-1:]
 	}
+
 	count := func(n int) string { return strconv.Itoa(100 + min(n, 99))[1:] }
 	hash := func(s string) string {
 		if s == "" {
@@ -227,6 +231,7 @@ func ja4FromTshark(r []string) string {
 		sum := sha256.Sum256([]byte(s))
 		return hex.EncodeToString(sum[:])[:12]
 	}
+
 	slices.Sort(ciphers)
 	var rest []string
 	for _, e := range exts {
