@@ -11,10 +11,12 @@ import (
 
 // fail2ban's test files annotate log lines with "# failJSON: {...}": whether
 // the next line must produce a failure ("match"), for which host and at which
-// local time. fail2ban runs these tests with TZ=Europe/Zurich and its clock
-// fixed at 1124013600 (2005-08-14 12:00 local), so lines without a year get
-// 2005, and lines more than a month after that date (September to December)
-// get 2004: the same result as this package's year rule with that reference.
+// local time. fail2ban's test suite sets TZ=Europe/Zurich and fixes its clock
+// at 1124013600 (Sun Aug 14 12:00:00 CEST 2005). The annotations date lines
+// without a year of January to August in 2005 and of September to December in
+// 2004. This package's year rule gives the same with that reference time,
+// because every September to December line lies more than the allowed slack
+// after 14 August; the test passes the same zone and reference.
 //
 // Which annotations are evaluated:
 //   - Authentication filters (sshd, pam-generic, vsftpd, selinux-ssh,
