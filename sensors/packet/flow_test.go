@@ -274,3 +274,37 @@ var (
 )
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// TestCommunityIDMatchesTshark compares the Community ID of every TCP and
+// UDP flow with the one tshark computes for the flow's first packet.
+func TestCommunityIDMatchesTshark(t *testing.T) {
+	tshark := requireTshark(t)
+	for _, name := range []string{"zeek-traces/wikipedia.pcap", "suricata-verify/ssh-banner-only/input.pcap", "chrissanders-packets/arppoison.pcapng"} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(pcapDir, name)
+			want := map[string]string{}
+			for _, r := range tsharkRowsArgs(t, tshark, file, []string{"--enable-protocol", "communityid"}, "tcp or udp", "frame.number", "communityid") {
+				want[r[0]] = r[1]
+			}
+			sink, _ := runPackets(Options{}, readPackets(t, file))
+			checked := 0
+			for _, f := range sink.flows {
+				if f.Transport != protoTCP && f.Transport != protoUDP {
+					continue
+				}
+				frame := strconv.FormatUint(f.FirstPacket, 10)
+				w, ok := want[frame]
+				if !ok || w == "" {
+					continue // tshark computes none for this packet (ICMP error payloads and the like)
+				}
+				checked++
+				if got := communityID(f.Transport, f.Client, f.Server); got != w {
+					t.Errorf("flow from frame %s (%s -> %s): community id %s, tshark %s", frame, f.Client, f.Server, got, w)
+				}
+			}
+			if checked == 0 {
+				t.Fatal("no flow compared")
+			}
+		})
+	}
+}

@@ -64,7 +64,13 @@ func requireTshark(t *testing.T) string {
 // with commas (tshark's default aggregator).
 func tsharkRows(t *testing.T, tshark, file, filter string, fields ...string) [][]string {
 	t.Helper()
-	args := []string{"-n", "-r", file}
+	return tsharkRowsArgs(t, tshark, file, nil, filter, fields...)
+}
+
+// tsharkRowsArgs is tsharkRows with extra tshark options.
+func tsharkRowsArgs(t *testing.T, tshark, file string, extra []string, filter string, fields ...string) [][]string {
+	t.Helper()
+	args := append([]string{"-n", "-r", file}, extra...)
 	if filter != "" {
 		args = append(args, "-Y", filter)
 	}
