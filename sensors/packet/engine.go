@@ -222,7 +222,8 @@ func (e *engine) tcpPayload(f *flow, dir int) {
 		e.dnsOverTCP(f, payload, dir)
 		return
 	}
-	if e.tlsSegment(f, dir) {
+	if e.tlsSegment(f, dir) || f.rec.Protocol == "tls" {
+		// Encrypted application data after the handshake is not parsed.
 		return
 	}
 	if e.sshSegment(f, payload, dir) {
