@@ -31,7 +31,9 @@
 // bytes per direction and the union of TCP flags. A record ends after
 // Options.IdleTimeout without a packet (default 60 s), or
 // Options.ActiveTimeout after its start (default 30 min). After an active
-// timeout a new record continues the flow. Timeouts run on packet time, not the wall clock,
+// timeout a new record continues the flow. When Options.MaxFlows flows are
+// open (default 1,048,576), a new flow first evicts the flow idle the
+// longest, whose record is written early and counted in Stats.Evicted. Timeouts run on packet time, not the wall clock,
 // so a file gives the same records however fast it is read. At the end of
 // a file or a live capture every open flow is written.
 //

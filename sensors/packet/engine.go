@@ -16,6 +16,10 @@ type Options struct {
 	// IdleTimeout ends a flow that has seen no packet for this long, in
 	// packet time. Default DefaultIdleTimeout (60 s).
 	IdleTimeout time.Duration
+	// MaxFlows bounds the open flows. When a new flow would exceed it, the
+	// flow idle the longest is written early with reason "evicted".
+	// Default DefaultMaxFlows.
+	MaxFlows int
 }
 
 func (o Options) withDefaults() Options {
@@ -24,6 +28,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.MaxFlows <= 0 {
+		o.MaxFlows = DefaultMaxFlows
 	}
 	return o
 }
@@ -38,6 +45,7 @@ type Stats struct {
 	NonIP         uint64    `json:"non_ip"`         // decoded packets without IPv4/IPv6 (ARP, STP, ...)
 	Fragments     uint64    `json:"fragments"`      // IPv4 and IPv6 fragments (not reassembled)
 	Truncated     uint64    `json:"truncated"`      // packets cut by the capture length (snaplen)
+	Evicted       uint64    `json:"evicted_flows"`  // flow records written early because MaxFlows was reached
 	Flows         uint64    `json:"flows"`          // flow records written
 	AppErrors     uint64    `json:"app_errors"`     // DNS messages or TLS hellos on their port that did not parse
 	First         time.Time `json:"first_packet,omitzero"`
@@ -186,6 +194,9 @@ func (e *engine) lookup(info *packetInfo) (*flow, int) {
 	f := t.flows[key]
 	switch {
 	case f == nil:
+		if len(t.flows) >= e.opts.MaxFlows {
+			e.evictOldest()
+		}
 		f = t.start(key, info, srcIsA)
 	case info.UnixNano-f.endNS > int64(e.opts.IdleTimeout):
 		// Normally the sweep ends idle flows; this catches a flow whose
@@ -232,6 +243,19 @@ func (e *engine) tcpPayload(f *flow, dir int) {
 	if dir == dirClientToServer {
 		e.httpSegment(f, payload)
 	}
+}
+
+// evictOldest writes the flow idle the longest to make room for a new one.
+func (e *engine) evictOldest() {
+	old := e.table.head
+	if old == nil {
+		return
+	}
+	old.rec.Reason = FlowEndEvicted
+	e.table.remove(old)
+	e.endFlow(old)
+	e.table.release(old)
+	e.stats.Evicted++
 }
 
 // expireIdle writes the flows and DNS transactions idle at now

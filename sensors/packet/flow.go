@@ -15,6 +15,11 @@ const (
 	DefaultIdleTimeout   = 60 * time.Second
 )
 
+// DefaultMaxFlows bounds the flow table so that a SYN flood cannot exhaust
+// a sensor's memory. An open flow takes 400 bytes of state plus its map
+// entry, so the bound is about 500 MB (an estimate, on amd64).
+const DefaultMaxFlows = 1 << 20
+
 // Flow directions. The client is the host that sent the first packet of
 // the flow, except that a TCP SYN-ACK seen first makes its receiver the
 // client.
@@ -28,12 +33,14 @@ type FlowEnd uint8
 
 // The reasons a flow record is written.
 const (
-	FlowEndIdle   FlowEnd = iota + 1 // no packet for IdleTimeout
-	FlowEndActive                    // the flow lasted ActiveTimeout; a new record continues it
-	FlowEndFlush                     // end of the capture file or of the live capture
+	FlowEndIdle    FlowEnd = iota + 1 // no packet for IdleTimeout
+	FlowEndActive                     // the flow lasted ActiveTimeout; a new record continues it
+	FlowEndFlush                      // end of the capture file or of the live capture
+	FlowEndEvicted                    // the table reached Options.MaxFlows and this flow was idle the longest
 )
 
-// String returns "idle-timeout", "active-timeout" or "end-of-capture".
+// String returns "idle-timeout", "active-timeout", "end-of-capture" or
+// "evicted".
 func (e FlowEnd) String() string {
 	switch e {
 	case FlowEndIdle:
@@ -42,6 +49,8 @@ func (e FlowEnd) String() string {
 		return "active-timeout"
 	case FlowEndFlush:
 		return "end-of-capture"
+	case FlowEndEvicted:
+		return "evicted"
 	}
 	return "unknown"
 }

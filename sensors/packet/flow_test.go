@@ -200,6 +200,24 @@ func TestFlowTimeouts(t *testing.T) {
 	}
 }
 
+func TestFlowEvictionAtMaxFlows(t *testing.T) {
+	// The first 10 packets of a SYN scan, each its own flow, through a
+	// table of 4 flows.
+	scan := readPackets(t, filepath.Join(pcapDir, "chrissanders-packets/synscan.pcapng"))[:10]
+	sink, stats := runPackets(Options{MaxFlows: 4}, scan)
+	if len(sink.flows) != 10 {
+		t.Fatalf("flow records = %d, want 10 (no packet may be lost)", len(sink.flows))
+	}
+	if stats.Evicted != 6 {
+		t.Errorf("Stats.Evicted = %d, want 6", stats.Evicted)
+	}
+	for i, f := range sink.flows[:6] {
+		if f.Reason != FlowEndEvicted || f.FirstPacket != uint64(i+1) {
+			t.Errorf("record %d = packet %d %v, want packet %d evicted", i, f.FirstPacket, f.Reason, i+1)
+		}
+	}
+}
+
 func TestFlowIdleSweep(t *testing.T) {
 	// Two packets of a SYN scan to different ports are two flows; the
 	// second, 100 s later, triggers the sweep that ends the first.
