@@ -150,13 +150,9 @@ func escapeUnquoted(s string) string {
 			case '\\', '(', ')', ':', '<', '>', '"', '*', '{', '}':
 				b.WriteByte('\\')
 				b.WriteRune(r)
-			case '\n':
-				b.WriteString(`\n`)
-			case '\r':
-				b.WriteString(`\r`)
-			case '\t':
-				b.WriteString(`\t`)
 			default:
+				// Whitespace is written as \uXXXX because `\n` before "ot"
+				// would read as the escaped keyword `\not`.
 				if isSpace(r) {
 					b.WriteString(`\u`)
 					b.WriteString(hex4(r))
@@ -180,6 +176,13 @@ func isKeyword(w string) bool {
 
 func escapeField(f string) string {
 	var b strings.Builder
+	if isKeyword(f) {
+		// A field named like a keyword, as in `not < 1`, would read as the
+		// keyword before whitespace.
+		b.WriteString(`\u`)
+		b.WriteString(hex4(rune(f[0])))
+		f = f[1:]
+	}
 	for _, r := range f {
 		switch r {
 		case '\\', '(', ')', ':', '<', '>', '"', '{', '}':
