@@ -166,9 +166,11 @@ func (s *Store) TopTerms(ctx context.Context, field string, query kql.Node, from
 		if !ok || kql.IsFieldPattern(field) || field == "@timestamp" {
 			return nil, fmt.Errorf("invalid field name %q for top terms: use a plain dotted ECS name", field)
 		}
-		q = "SELECT j.value, count(DISTINCT events.rid) AS n FROM events, json_each(events.doc, ?) AS j WHERE j.type NOT IN ('object', 'array', 'null') AND " +
-			cond + " GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?"
-		args = append(append([]any{path}, args...), n)
+		// The condition runs in a subquery, where its column names (id,
+		// type, value) cannot clash with json_each's columns.
+		q = "SELECT j.value, count(DISTINCT e.rid) AS n FROM (SELECT rid, doc FROM events WHERE " + cond +
+			") AS e, json_each(e.doc, ?) AS j WHERE j.type NOT IN ('object', 'array', 'null') GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?"
+		args = append(args, path, n)
 	}
 	rows, err := s.reader.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -376,6 +376,29 @@ func TestTopTermsAndHistogram(t *testing.T) {
 		}
 	}
 
+	// Conditions that name the id column or fall back to kql.Match work
+	// beside json_each's own columns.
+	for _, query := range []string{"root or event.id:x", "winlog.*:*lsass*", "not user.name:root"} {
+		node := kqlMust(query)
+		got, err := s.TopTerms(ctx, "winlog.event_id", node, time.Time{}, time.Time{}, 3)
+		if err != nil {
+			t.Errorf("TopTerms with %q: %v", query, err)
+			continue
+		}
+		want := map[string]int64{}
+		for _, e := range events {
+			if v, ok := e.Fields["winlog.event_id"]; ok && kql.Match(node, e) {
+				s, _ := ecs.ScalarString(v)
+				want[s]++
+			}
+		}
+		for _, tc := range got {
+			if want[tc.Value] != tc.Count {
+				t.Errorf("TopTerms(winlog.event_id, %q): %s:%d, counted %d", query, tc.Value, tc.Count, want[tc.Value])
+			}
+		}
+	}
+
 	q := kqlMust("event.dataset:system.auth or event.dataset:web.access")
 	buckets, err := s.DateHistogram(ctx, time.Hour, "event.dataset", q, time.Time{}, time.Time{})
 	if err != nil {
