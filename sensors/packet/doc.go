@@ -41,8 +41,8 @@
 //
 //   - DNS over UDP and TCP (length-prefixed, buffered across segments) on
 //     ports 53, 5353 (mDNS) and 5355 (LLMNR). A query and its response,
-//     matched by flow and transaction id, form one record; a query without
-//     response is written when it has waited IdleTimeout or at the end.
+//     matched by flow and transaction id, form one record. A query without
+//     response is written after waiting IdleTimeout, or at the end.
 //   - HTTP/1.x requests whose request line starts a client TCP segment, on
 //     any port, with Host and User-Agent from the same segment. There is
 //     no TCP reassembly, so headers in a later segment are missed.
