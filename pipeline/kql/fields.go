@@ -86,10 +86,6 @@ func ParseIP(s string) (netip.Addr, bool) {
 	return a.Unmap().WithZone(""), true
 }
 
-// IP16 returns the address as 16 bytes, IPv4 in its IPv4-mapped form, so
-// that byte order equals address order within each family.
-func IP16(a netip.Addr) [16]byte { return a.As16() }
-
 // PrefixBounds returns the first and last address of a prefix as 16 bytes.
 func PrefixBounds(p netip.Prefix) (lo, hi [16]byte) {
 	lo = p.Masked().Addr().As16()
