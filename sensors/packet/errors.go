@@ -20,6 +20,10 @@ func init() {
 			VI: "không mở được phiên bắt gói tin trên giao diện %q",
 			EN: "cannot open live capture on interface %q",
 		},
+		"packet.capture.read": {
+			VI: "đọc gói tin từ giao diện %q thất bại",
+			EN: "reading packets from interface %q failed",
+		},
 		"packet.file.open": {
 			VI: "không mở được tệp bắt gói tin %q",
 			EN: "cannot open capture file %q",

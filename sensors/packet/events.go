@@ -42,7 +42,7 @@ const flowRecordSlot = 0xff
 //
 // A Sensor is not safe for concurrent use; run one per source.
 type Sensor struct {
-	// Options sets the flow timeouts.
+	// Options sets the flow timeouts and the flow table bound.
 	Options Options
 	// Emit receives each event. The sensor does not touch an event after
 	// Emit returns. An error from Emit stops the read and is returned.

@@ -192,7 +192,7 @@ func TestMissingFileError(t *testing.T) {
 }
 
 func TestMessagesRegistered(t *testing.T) {
-	for _, key := range []string{"packet.capture.permission", "packet.capture.no_interface", "packet.capture.open", "packet.file.open", "packet.file.format"} {
+	for _, key := range []string{"packet.capture.permission", "packet.capture.no_interface", "packet.capture.open", "packet.capture.read", "packet.file.open", "packet.file.format"} {
 		if !i18n.Has(key) {
 			t.Errorf("message %s not in the catalog", key)
 		}

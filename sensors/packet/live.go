@@ -103,13 +103,15 @@ loop:
 	stopped = true
 	eng.flush()
 	stats := eng.stats
-	if runErr == nil {
-		runErr = sink.err
-	}
+	emitErr := sink.err
 	mu.Unlock()
+	if emitErr != nil {
+		log.Error("live capture stopped by an emit error", "interface", iface, "err", emitErr, "packets", stats.Packets)
+		return stats, emitErr
+	}
 	if runErr != nil {
-		log.Error("live capture failed", "interface", iface, "err", runErr, "packets", stats.Packets)
-		return stats, newError("packet.capture.open", runErr, iface)
+		log.Error("live capture read failed", "interface", iface, "err", runErr, "packets", stats.Packets)
+		return stats, newError("packet.capture.read", runErr, iface)
 	}
 	log.Info("live capture stopped", "interface", iface, "packets", stats.Packets, "flows", stats.Flows,
 		"decode_errors", stats.DecodeErrors)
