@@ -11,24 +11,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/canhgac/canhgac/ecs"
 	"github.com/canhgac/canhgac/i18n"
 )
 
-// alertView is an alert as the console API returns it.
+// alertView is an alert as the console API returns it: the alert with its
+// workflow status by name.
 type alertView struct {
-	ID        string         `json:"id"`
-	RuleID    string         `json:"rule_id"`
-	RuleName  string         `json:"rule_name"`
-	Level     string         `json:"level"`
-	Status    string         `json:"status"`
-	Reason    string         `json:"reason,omitempty"`
-	Region    string         `json:"region,omitempty"`
-	FirstSeen time.Time      `json:"first_seen"`
-	LastSeen  time.Time      `json:"last_seen"`
-	Count     int            `json:"count"`
-	EventIDs  []string       `json:"event_ids"`
-	Tags      []string       `json:"tags,omitempty"`
-	Fields    map[string]any `json:"fields,omitempty"`
+	ecs.Alert
+	Status string `json:"status"`
 }
 
 func alertHeaders(lang i18n.Lang) []string {
@@ -40,9 +31,34 @@ func alertCells(a alertView) []string {
 	return []string{a.ID, a.LastSeen.Local().Format(time.DateTime), a.Level, a.Status, strconv.Itoa(a.Count), a.Region, a.RuleName}
 }
 
+// pageFlags are the time range and paging flags of the list commands.
+type pageFlags struct {
+	from, to      string
+	limit, offset int
+}
+
+func (p *pageFlags) declare(fs *flag.FlagSet, c *cli, defaultFrom string) {
+	fs.StringVar(&p.from, "from", defaultFrom, i18n.T(c.lang, "cli.flag.from"))
+	fs.StringVar(&p.to, "to", "", i18n.T(c.lang, "cli.flag.to"))
+	fs.IntVar(&p.limit, "limit", 50, i18n.T(c.lang, "cli.flag.limit"))
+	fs.IntVar(&p.offset, "offset", 0, i18n.T(c.lang, "cli.flag.offset"))
+}
+
+// query returns the flags as API query parameters.
+func (p *pageFlags) query() url.Values {
+	q := url.Values{"limit": {strconv.Itoa(p.limit)}, "offset": {strconv.Itoa(p.offset)}}
+	if p.from != "" {
+		q.Set("from", p.from)
+	}
+	if p.to != "" {
+		q.Set("to", p.to)
+	}
+	return q
+}
+
 func alertsListCommand() *command {
-	var server, level, status, region, rule, from, to string
-	var limit, offset int
+	var server, level, status, region, rule string
+	var page pageFlags
 	return &command{
 		name:    "alerts list",
 		summary: "cli.alerts_list.summary",
@@ -54,24 +70,19 @@ func alertsListCommand() *command {
 			fs.StringVar(&status, "status", "", i18n.T(c.lang, "cli.alerts.flag.status"))
 			fs.StringVar(&region, "region", "", i18n.T(c.lang, "cli.alerts.flag.region"))
 			fs.StringVar(&rule, "rule", "", i18n.T(c.lang, "cli.alerts.flag.rule"))
-			fs.StringVar(&from, "from", "", i18n.T(c.lang, "cli.flag.from"))
-			fs.StringVar(&to, "to", "", i18n.T(c.lang, "cli.flag.to"))
-			fs.IntVar(&limit, "limit", 50, i18n.T(c.lang, "cli.flag.limit"))
-			fs.IntVar(&offset, "offset", 0, i18n.T(c.lang, "cli.flag.offset"))
+			page.declare(fs, c, "")
 		},
 		run: func(ctx context.Context, c *cli, args []string) error {
 			a, err := newAPIClient(c, server)
 			if err != nil {
 				return err
 			}
-			q := url.Values{}
-			for name, v := range map[string]string{"level": level, "status": status, "region": region, "rule": rule, "from": from, "to": to} {
+			q := page.query()
+			for name, v := range map[string]string{"level": level, "status": status, "region": region, "rule": rule} {
 				if v != "" {
 					q.Set(name, v)
 				}
 			}
-			q.Set("limit", strconv.Itoa(limit))
-			q.Set("offset", strconv.Itoa(offset))
 			var resp struct {
 				Total  int         `json:"total"`
 				Alerts []alertView `json:"alerts"`
@@ -211,8 +222,8 @@ func changeAlert(ctx context.Context, c *cli, server string, args []string, acti
 }
 
 func searchCommand() *command {
-	var server, from, to string
-	var limit, offset int
+	var server string
+	var page pageFlags
 	return &command{
 		name:    "search",
 		summary: "cli.search.summary",
@@ -220,10 +231,7 @@ func searchCommand() *command {
 		flags: func(fs *flag.FlagSet, c *cli) {
 			formatFlag(fs, c)
 			serverFlag(fs, c, &server)
-			fs.StringVar(&from, "from", "now-24h", i18n.T(c.lang, "cli.flag.from"))
-			fs.StringVar(&to, "to", "", i18n.T(c.lang, "cli.flag.to"))
-			fs.IntVar(&limit, "limit", 50, i18n.T(c.lang, "cli.flag.limit"))
-			fs.IntVar(&offset, "offset", 0, i18n.T(c.lang, "cli.flag.offset"))
+			page.declare(fs, c, "now-24h")
 		},
 		run: func(ctx context.Context, c *cli, args []string) error {
 			query := strings.Join(args, " ")
@@ -231,10 +239,8 @@ func searchCommand() *command {
 			if err != nil {
 				return err
 			}
-			q := url.Values{"q": {query}, "from": {from}, "limit": {strconv.Itoa(limit)}, "offset": {strconv.Itoa(offset)}}
-			if to != "" {
-				q.Set("to", to)
-			}
+			q := page.query()
+			q.Set("q", query)
 			var resp struct {
 				Total  int              `json:"total"`
 				TookMS int64            `json:"took_ms"`

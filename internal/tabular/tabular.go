@@ -62,16 +62,8 @@ func NewWriter(out io.Writer, format Format, headers ...string) *Writer {
 
 // Row writes one row: cells for table and CSV, object for JSON.
 func (w *Writer) Row(cells []string, object any) error {
-	if !w.started {
-		w.started = true
-		switch w.format {
-		case Table:
-			fmt.Fprintln(w.tw, strings.Join(w.headers, "\t"))
-		case CSV:
-			if err := w.cw.Write(w.headers); err != nil {
-				return err
-			}
-		}
+	if err := w.writeHeader(); err != nil {
+		return err
 	}
 	switch w.format {
 	case Table:
@@ -91,16 +83,8 @@ func (w *Writer) Row(cells []string, object any) error {
 // Flush writes buffered output. A table with no rows still prints its
 // header so the user sees that the command ran.
 func (w *Writer) Flush() error {
-	if !w.started && w.format != JSON {
-		w.started = true
-		switch w.format {
-		case Table:
-			fmt.Fprintln(w.tw, strings.Join(w.headers, "\t"))
-		case CSV:
-			if err := w.cw.Write(w.headers); err != nil {
-				return err
-			}
-		}
+	if err := w.writeHeader(); err != nil {
+		return err
 	}
 	switch w.format {
 	case Table:
@@ -108,6 +92,23 @@ func (w *Writer) Flush() error {
 	case CSV:
 		w.cw.Flush()
 		return w.cw.Error()
+	}
+	return nil
+}
+
+// writeHeader writes the column headers before the first row, once; JSON
+// output has none.
+func (w *Writer) writeHeader() error {
+	if w.started {
+		return nil
+	}
+	w.started = true
+	switch w.format {
+	case Table:
+		_, err := fmt.Fprintln(w.tw, strings.Join(w.headers, "\t"))
+		return err
+	case CSV:
+		return w.cw.Write(w.headers)
 	}
 	return nil
 }
