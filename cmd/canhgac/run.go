@@ -168,7 +168,9 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registry.MustRegister(logsensor.Collectors()...)
 	p := &platform{cfg: cfg, c: c, log: log, store: store, registry: registry}
-	p.pipe = pipeline.New(store, newDetector(rs, liveEngineOptions(log)), pipeline.Options{
+	detector := newDetector(rs, liveEngineOptions(log))
+	registry.MustRegister(detector.lateDropped)
+	p.pipe = pipeline.New(store, detector, pipeline.Options{
 		Region:  cfg.Region,
 		Sensor:  cfg.Sensor,
 		Metrics: pipeline.NewMetrics(registry),
