@@ -118,7 +118,7 @@ func alertsShowCommand() *command {
 			serverFlag(fs, c, &server)
 		},
 		run: func(ctx context.Context, c *cli, args []string) error {
-			id, err := oneArg(args, "ID")
+			id, err := oneArg(args, "cli.arg.id")
 			if err != nil {
 				return err
 			}
@@ -155,15 +155,23 @@ func alertsShowCommand() *command {
 			}
 			fmt.Fprintln(w)
 			fmt.Fprintln(w, i18n.T(c.lang, "cli.alerts.events", len(resp.Events)))
-			return printEvents(c, resp.Events)
+			if err := printEvents(c, resp.Events); err != nil {
+				return err
+			}
+			if al.Count > len(resp.Events) {
+				fmt.Fprintln(w, i18n.T(c.lang, "cli.alerts.events_capped", len(resp.Events), al.Count, ecs.MaxAlertEvents))
+			}
+			return nil
 		},
 	}
 }
 
-func oneArg(args []string, name string) (string, error) {
+// oneArg returns the one positional argument a command takes; nameKey is
+// the catalog key of its name in the usage line.
+func oneArg(args []string, nameKey string) (string, error) {
 	switch len(args) {
 	case 0:
-		return "", &usageError{fail("cli.error.args_missing", name)}
+		return "", &usageError{fail("cli.error.args_missing", argName(nameKey))}
 	case 1:
 		return args[0], nil
 	}
@@ -203,7 +211,7 @@ func alertsCloseCommand() *command {
 }
 
 func changeAlert(ctx context.Context, c *cli, server string, args []string, action string, body any, doneKey string) error {
-	id, err := oneArg(args, "ID")
+	id, err := oneArg(args, "cli.arg.id")
 	if err != nil {
 		return err
 	}

@@ -41,10 +41,23 @@ type userError struct {
 	args []any
 }
 
-func (e *userError) Error() string { return i18n.T(i18n.EN, e.key, e.args...) }
+func (e *userError) Error() string { return i18n.T(i18n.EN, e.key, localizeArgs(i18n.EN, e.args)...) }
+
+// argName is the name of a positional argument, which the message renders
+// in the user's language: the key of a catalog entry.
+type argName string
+
+// Text returns the argument's name in lang.
+func (a argName) Text(lang i18n.Lang) string { return i18n.T(lang, string(a)) }
 
 // fail returns a user-facing error from a catalog key.
 func fail(key string, args ...any) error { return &userError{key: key, args: args} }
+
+// silentError fails a command whose output already explains the failure;
+// execute prints nothing more and exits with status 1.
+type silentError struct{ reason string }
+
+func (e *silentError) Error() string { return e.reason }
 
 // usageError marks bad command-line use: the exit status is 2 and the
 // command's usage is shown.
@@ -58,7 +71,7 @@ func (e *usageError) Unwrap() error { return e.err }
 func message(lang i18n.Lang, err error) string {
 	var ue *userError
 	if errors.As(err, &ue) {
-		text := i18n.T(lang, ue.key, ue.args...)
+		text := i18n.T(lang, ue.key, localizeArgs(lang, ue.args)...)
 		if ue == err {
 			return text
 		}
@@ -79,6 +92,20 @@ func message(lang i18n.Lang, err error) string {
 		return me.Message(lang)
 	}
 	return err.Error()
+}
+
+// localizeArgs renders message arguments that have a text of their own in
+// each language, such as argument names.
+func localizeArgs(lang i18n.Lang, args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if t, ok := a.(interface{ Text(i18n.Lang) string }); ok {
+			out[i] = t.Text(lang)
+		} else {
+			out[i] = a
+		}
+	}
+	return out
 }
 
 // langFromArgs finds --lang before flags are parsed, because the flag
@@ -139,7 +166,15 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, rest := findCommand(cmds, args)
 	if cmd == nil {
-		fmt.Fprintln(stderr, i18n.T(lang, "cli.error.unknown_command", strings.Join(args[:min(2, len(args))], " ")))
+		if group := commandGroup(cmds, firstWord(args)); len(group) > 0 {
+			// "canhgac alerts" or "canhgac alerts --help": the group's commands.
+			printOverview(c, group)
+			if wantsHelp(args) {
+				return 0
+			}
+			return 2
+		}
+		fmt.Fprintln(stderr, i18n.T(lang, "cli.error.unknown_command", firstWord(args)))
 		printOverview(&cli{lang: lang, stdout: stderr}, cmds)
 		return 2
 	}
@@ -166,6 +201,10 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		c.format = f.Value.String()
 	}
 	if err := cmd.run(ctx, c, fs.Args()); err != nil {
+		var silent *silentError
+		if errors.As(err, &silent) {
+			return 1
+		}
 		fmt.Fprintln(stderr, i18n.T(lang, "cli.error.prefix")+message(lang, err))
 		var ue *usageError
 		if errors.As(err, &ue) {
@@ -193,6 +232,27 @@ func firstWord(args []string) string {
 		}
 	}
 	return ""
+}
+
+// commandGroup returns the commands whose first word is word, for a group
+// such as "alerts" or "pcap" named without its subcommand.
+func commandGroup(cmds []*command, word string) []*command {
+	var group []*command
+	for _, cmd := range cmds {
+		if first, _, nested := strings.Cut(cmd.name, " "); nested && first == word {
+			group = append(group, cmd)
+		}
+	}
+	return group
+}
+
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if isHelp(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func isHelp(a string) bool {

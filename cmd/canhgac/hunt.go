@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -34,7 +35,7 @@ func huntCommand() *command {
 		},
 		run: func(ctx context.Context, c *cli, args []string) error {
 			if len(args) == 0 {
-				return &usageError{fail("cli.error.args_missing", "PATH")}
+				return &usageError{fail("cli.error.args_missing", argName("cli.arg.path"))}
 			}
 			logFormat, err := logparse.ParseFormat(format)
 			if err != nil {
@@ -60,14 +61,22 @@ func splitList(s string) []string {
 	return out
 }
 
+// skippedInFolders are extensions of files that sit beside logs in folders
+// (documentation, answer keys, metadata, rules) and are not logs
+// themselves. A hunt over a folder leaves them out; naming one as an
+// argument still reads it.
+var skippedInFolders = map[string]bool{".md": true, ".csv": true, ".yml": true, ".yaml": true, ".golden": true, ".rules": true}
+
 // expandInputs turns folders into the files below them, sorted, so a hunt
-// over a folder reads every file in a stable order.
-func expandInputs(paths []string) ([]string, error) {
+// over a folder reads every file in a stable order. It returns the files to
+// read and the number left out by extension.
+func expandInputs(paths []string) ([]string, int, error) {
+	skipped := 0
 	var files []string
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
-			return nil, fail("cli.hunt.input_missing", p, err)
+			return nil, 0, fail("cli.hunt.input_missing", p, err)
 		}
 		if !info.IsDir() {
 			files = append(files, p)
@@ -78,25 +87,33 @@ func expandInputs(paths []string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			if d.Type().IsRegular() {
-				found = append(found, path)
+			if !d.Type().IsRegular() {
+				return nil
 			}
+			if skippedInFolders[strings.ToLower(filepath.Ext(path))] {
+				skipped++
+				return nil
+			}
+			found = append(found, path)
 			return nil
 		})
 		if err != nil {
-			return nil, fail("cli.hunt.input_missing", p, err)
+			return nil, 0, fail("cli.hunt.input_missing", p, err)
 		}
 		sort.Strings(found)
 		files = append(files, found...)
 	}
-	return files, nil
+	return files, skipped, nil
 }
 
 // hunt runs the rules over the files and prints each detection.
 func hunt(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.Format, paths []string) error {
-	files, err := expandInputs(paths)
+	files, skipped, err := expandInputs(paths)
 	if err != nil {
 		return err
+	}
+	if skipped > 0 {
+		fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.hunt.skipped", skipped))
 	}
 	out := c.table(i18n.T(c.lang, "cli.hunt.col.time"), i18n.T(c.lang, "cli.hunt.col.level"),
 		i18n.T(c.lang, "cli.hunt.col.rule"), i18n.T(c.lang, "cli.hunt.col.rule_id"),
@@ -129,7 +146,7 @@ func hunt(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.For
 		events += n
 		dead += d
 		if err != nil {
-			return fail("cli.hunt.read_failed", path, err)
+			return readError(path, err)
 		}
 	}
 	engine.Flush(print)
@@ -141,6 +158,20 @@ func hunt(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.For
 	}
 	fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.hunt.done", len(files), events, dead, count))
 	return nil
+}
+
+// readError turns a failed read into the message a responder can act on.
+func readError(path string, err error) error {
+	var unsupported *filesource.UnsupportedError
+	if errors.As(err, &unsupported) {
+		switch unsupported.Kind {
+		case filesource.KindEVTX:
+			return fail("cli.hunt.evtx", path)
+		case filesource.KindBinary:
+			return fail("cli.hunt.binary", path)
+		}
+	}
+	return fail("cli.hunt.read_failed", path, err)
 }
 
 // keyFields are the fields shown for a detection in table output, in order.

@@ -25,8 +25,8 @@ func init() {
 			EN: "display language: vi (Vietnamese) or en (English); the CANHGAC_LANG variable sets it too",
 		},
 		"cli.flag.format": {
-			VI: "định dạng đầu ra: table (bảng), json (mỗi dòng một đối tượng JSON) hoặc csv",
-			EN: "output format: table, json (one JSON object per line) or csv",
+			VI: "định dạng đầu ra: table (bảng), json (danh sách: mỗi dòng một đối tượng JSON) hoặc csv",
+			EN: "output format: table, json (lists: one JSON object per line) or csv",
 		},
 		"cli.error.prefix":          {VI: "lỗi: ", EN: "error: "},
 		"cli.error.lang":            {VI: "ngôn ngữ %q không được hỗ trợ: dùng --lang vi hoặc --lang en", EN: "unsupported language %q: use --lang vi or --lang en"},
@@ -35,6 +35,9 @@ func init() {
 		"cli.error.format":          {VI: "định dạng %q không hợp lệ: dùng table, json hoặc csv", EN: "invalid format %q: use table, json or csv"},
 		"cli.error.args_missing":    {VI: "thiếu đối số: %s", EN: "missing argument: %s"},
 		"cli.error.args_extra":      {VI: "thừa đối số: %s", EN: "unexpected arguments: %s"},
+		"cli.arg.path":              {VI: "ĐƯỜNG_DẪN", EN: "PATH"},
+		"cli.arg.file":              {VI: "TỆP", EN: "FILE"},
+		"cli.arg.id":                {VI: "MÃ", EN: "ID"},
 
 		"cli.version.summary": {VI: "in phiên bản của canhgac", EN: "print the canhgac version"},
 		"cli.version.usage":   {VI: "Cách dùng: canhgac version", EN: "Usage: canhgac version"},

@@ -80,8 +80,12 @@ func init() {
 		"cli.alerts.col.tags":       {VI: "NHÃN", EN: "TAGS"},
 		"cli.alerts.total":          {VI: "%d / %d cảnh báo", EN: "%d of %d alerts"},
 		"cli.alerts.events":         {VI: "Sự kiện khớp (%d):", EN: "Matching events (%d):"},
-		"cli.alerts.acked":          {VI: "Đã xác nhận cảnh báo %s", EN: "Acknowledged alert %s"},
-		"cli.alerts.closed":         {VI: "Đã đóng cảnh báo %s", EN: "Closed alert %s"},
+		"cli.alerts.events_capped": {
+			VI: "Đang hiển thị %d sự kiện đầu trong %d lần khớp: mỗi cảnh báo lưu tối đa %d mã sự kiện; dùng \"canhgac search\" để xem hết",
+			EN: "Showing the first %d events of %d matches: an alert keeps at most %d event ids; use \"canhgac search\" for all",
+		},
+		"cli.alerts.acked":  {VI: "Đã xác nhận cảnh báo %s", EN: "Acknowledged alert %s"},
+		"cli.alerts.closed": {VI: "Đã đóng cảnh báo %s", EN: "Closed alert %s"},
 
 		"cli.search.summary": {VI: "tìm kiếm sự kiện bằng KQL", EN: "search events with KQL"},
 		"cli.search.usage": {

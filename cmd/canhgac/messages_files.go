@@ -51,9 +51,21 @@ func init() {
 			VI: "đọc %s thất bại: %v",
 			EN: "reading %s failed: %v",
 		},
+		"cli.hunt.skipped": {
+			VI: "bỏ qua %d tệp không phải nhật ký trong thư mục (.md, .csv, .yml, .yaml, .golden, .rules); chỉ định trực tiếp nếu muốn đọc",
+			EN: "left out %d files in the folders that are not logs (.md, .csv, .yml, .yaml, .golden, .rules); name one directly to read it",
+		},
+		"cli.hunt.evtx": {
+			VI: "%s là tệp EVTX của Windows, phiên bản này chưa đọc trực tiếp được: chuyển sang JSON bằng evtx_dump (evtx_dump -o jsonl TỆP > TỆP.jsonl) rồi săn tìm trên tệp .jsonl",
+			EN: "%s is a Windows EVTX file, which this version does not read yet: convert it with evtx_dump (evtx_dump -o jsonl FILE > FILE.jsonl) and hunt the .jsonl file",
+		},
+		"cli.hunt.binary": {
+			VI: "%s không phải tệp nhật ký, tệp JSON hay tệp pcap/pcapng (có byte NUL ở phần đầu): kiểm tra lại đường dẫn",
+			EN: "%s is not a log, JSON or pcap/pcapng file (it has NUL bytes near its start): check the path",
+		},
 		"cli.hunt.done": {
-			VI: "đã đọc %d tệp: %d sự kiện, %d dòng không phân tích được, %d phát hiện",
-			EN: "read %d files: %d events, %d unparseable inputs, %d detections",
+			VI: "xong: %d tệp, %d sự kiện, %d đầu vào không phân tích được, %d phát hiện",
+			EN: "done: %d files, %d events, %d unparseable inputs, %d detections",
 		},
 
 		"cli.rules_check.summary": {
@@ -61,8 +73,8 @@ func init() {
 			EN: "check detection rules: which load, which are rejected and why",
 		},
 		"cli.rules_check.usage": {
-			VI: "Cách dùng: canhgac rules check [--format table|json|csv] ĐƯỜNG_DẪN...\n\nNạp các tệp hoặc thư mục quy tắc Sigma và báo cáo số quy tắc nạp được và từng quy tắc bị từ chối kèm lý do.",
-			EN: "Usage: canhgac rules check [--format table|json|csv] PATH...\n\nLoads Sigma rule files or folders and reports how many rules load and each rejected rule with the reason.",
+			VI: "Cách dùng: canhgac rules check [--format table|json|csv] [--placeholders TỆP] ĐƯỜNG_DẪN...\n\nNạp các tệp hoặc thư mục quy tắc Sigma và báo cáo số quy tắc nạp được và từng quy tắc bị từ chối kèm lý do.\nCác %placeholder% lấy giá trị mặc định của bộ quy tắc đi kèm, --placeholders ghi đè.\nMã thoát là 1 khi có quy tắc bị từ chối, nên lệnh dùng được làm bước kiểm tra trong CI.",
+			EN: "Usage: canhgac rules check [--format table|json|csv] [--placeholders FILE] PATH...\n\nLoads Sigma rule files or folders and reports how many rules load and each rejected rule with the reason.\n%placeholders% take the bundled pack's default values; --placeholders overrides them.\nThe exit status is 1 when a rule is rejected, so the command works as a CI check.",
 		},
 		"cli.rules.col.path":   {VI: "TỆP", EN: "FILE"},
 		"cli.rules.col.id":     {VI: "MÃ", EN: "ID"},
@@ -124,6 +136,10 @@ func init() {
 		"cli.pcap.col.user_agent": {VI: "USER-AGENT", EN: "USER-AGENT"},
 		"cli.pcap.col.role":       {VI: "VAI TRÒ", EN: "ROLE"},
 		"cli.pcap.col.banner":     {VI: "BANNER", EN: "BANNER"},
+		"cli.pcap.no_csv": {
+			VI: "pcap summary không xuất được CSV vì bản tóm tắt gồm nhiều bảng khác cột: dùng --format json hoặc --format table",
+			EN: "pcap summary has no CSV output because a summary is several tables with different columns: use --format json or --format table",
+		},
 		"cli.pcap.read_failed": {
 			VI: "đọc tệp pcap %s thất bại: %v",
 			EN: "reading pcap file %s failed: %v",

@@ -20,9 +20,14 @@ func pcapSummaryCommand() *command {
 			fs.String("format", "json", i18n.T(c.lang, "cli.flag.format"))
 		},
 		run: func(ctx context.Context, c *cli, args []string) error {
-			path, err := oneArg(args, "FILE")
+			path, err := oneArg(args, "cli.arg.file")
 			if err != nil {
 				return err
+			}
+			if c.format == "csv" {
+				// A summary is several tables of different columns, which
+				// one CSV stream cannot hold.
+				return &usageError{fail("cli.pcap.no_csv")}
 			}
 			sum, err := packet.SummarizeFile(path, packet.Options{})
 			if err != nil {

@@ -15,21 +15,12 @@ import (
 // folders in paths into one ruleset, so correlations may refer to rules of
 // either. Rejected rules are reported on stderr and do not stop the load.
 func loadRules(c *cli, paths []string, placeholders string, skipBundled bool) (*sigma.Ruleset, error) {
-	opts := sigma.LoadOptions{}
-	if placeholders != "" {
-		ph, err := sigma.LoadPlaceholderFile(placeholders)
-		if err != nil {
-			return nil, fail("cli.rules.placeholders_failed", placeholders, err)
-		}
-		opts.Placeholders = ph
+	opts, err := placeholderOptions(placeholders, !skipBundled)
+	if err != nil {
+		return nil, err
 	}
 	var bundled fs.FS
 	if !skipBundled {
-		defaults, err := rules.DefaultPlaceholders()
-		if err != nil {
-			return nil, fail("cli.rules.bundled_failed", err)
-		}
-		opts.Placeholders = defaults.Merge(opts.Placeholders)
 		bundled = rules.Rules()
 	}
 	rs, report, err := sigma.LoadAll(bundled, paths, opts)
@@ -42,6 +33,32 @@ func loadRules(c *cli, paths []string, placeholders string, skipBundled bool) (*
 	}
 	return rs, nil
 }
+
+// placeholderOptions loads the placeholder values for a rule load: the
+// bundled pack's defaults when withDefaults is set, overridden by the file
+// named by path.
+func placeholderOptions(path string, withDefaults bool) (sigma.LoadOptions, error) {
+	opts := sigma.LoadOptions{Placeholders: sigma.Placeholders{}}
+	if withDefaults {
+		defaults, err := rules.DefaultPlaceholders()
+		if err != nil {
+			return opts, fail("cli.rules.bundled_failed", err)
+		}
+		opts.Placeholders = defaults
+	}
+	if path != "" {
+		ph, err := sigma.LoadPlaceholderFile(path)
+		if err != nil {
+			return opts, fail("cli.rules.placeholders_failed", path, err)
+		}
+		opts.Placeholders = opts.Placeholders.Merge(ph)
+	}
+	return opts, nil
+}
+
+// errRulesRejected makes `rules check` exit with status 1 after it has
+// printed its report; the report already says which rules and why.
+var errRulesRejected = &silentError{"rules rejected"}
 
 func printRejections(c *cli, report *sigma.LoadReport) {
 	for _, r := range report.Rejected {
@@ -61,21 +78,23 @@ func rulesCheckCommand() *command {
 		},
 		run: func(ctx context.Context, c *cli, args []string) error {
 			if len(args) == 0 {
-				return &usageError{fail("cli.error.args_missing", "PATH")}
+				return &usageError{fail("cli.error.args_missing", argName("cli.arg.path"))}
 			}
-			opts := sigma.LoadOptions{}
-			if placeholders != "" {
-				ph, err := sigma.LoadPlaceholderFile(placeholders)
-				if err != nil {
-					return fail("cli.rules.placeholders_failed", placeholders, err)
-				}
-				opts.Placeholders = ph
+			opts, err := placeholderOptions(placeholders, true)
+			if err != nil {
+				return err
 			}
 			_, report, err := sigma.LoadFiles(args, opts)
 			if err != nil {
 				return fail("cli.rules.load_failed", err)
 			}
-			return printLoadReport(c, report)
+			if err := printLoadReport(c, report); err != nil {
+				return err
+			}
+			if len(report.Rejected) > 0 {
+				return errRulesRejected
+			}
+			return nil
 		},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,9 +31,16 @@ const (
 	KindPcap
 	KindPcapng
 	KindEVTX
+	// KindJSONDocument is a file that holds whole JSON values over several
+	// lines — a pretty-printed object, or an array of objects, as evtx_dump
+	// and many exports write — instead of one object per line.
+	KindJSONDocument
+	// KindBinary is any other file with NUL bytes in its first block; it is
+	// not read as text.
+	KindBinary
 )
 
-var kindNames = [...]string{"text", "pcap", "pcapng", "evtx"}
+var kindNames = [...]string{"text", "pcap", "pcapng", "evtx", "json", "binary"}
 
 // String returns the kind's name.
 func (k Kind) String() string { return kindNames[k] }
@@ -49,8 +57,34 @@ func Sniff(head []byte) Kind {
 		return KindPcapng
 	case len(head) >= 8 && string(head[:8]) == "ElfFile\x00":
 		return KindEVTX
+	case bytes.IndexByte(head, 0) >= 0:
+		return KindBinary
+	case isJSONDocument(head):
+		return KindJSONDocument
 	}
 	return KindText
+}
+
+// isJSONDocument reports whether head starts a JSON array, or an object
+// whose first line is not a complete JSON value (so it is not JSON lines).
+func isJSONDocument(head []byte) bool {
+	trimmed := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	if len(trimmed) == 0 {
+		return false
+	}
+	switch trimmed[0] {
+	case '[':
+		return true
+	case '{':
+		line, _, complete := bytes.Cut(trimmed, []byte{'\n'})
+		if !complete {
+			// The first line is longer than the sniffed block; JSON
+			// lines are far more common than a huge one-line document.
+			return false
+		}
+		return !json.Valid(bytes.TrimSpace(line))
+	}
+	return false
 }
 
 // Options configure Read.
@@ -71,8 +105,25 @@ type Options struct {
 // PacketReader reads a capture file into events, calling emit for each.
 type PacketReader func(ctx context.Context, path string, r io.Reader, emit func(*ecs.Event)) error
 
-// ErrUnsupported is returned for a kind of file that Read cannot read.
+// sniffBytes is how much of a file Sniff looks at.
+const sniffBytes = 8 << 10
+
+// ErrUnsupported is wrapped by the *UnsupportedError that Read returns for
+// a kind of file it cannot read.
 var ErrUnsupported = errors.New("unsupported file kind")
+
+// UnsupportedError names a file Read cannot read and its kind.
+type UnsupportedError struct {
+	Path string
+	Kind Kind
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("%s: %v: %s", e.Path, ErrUnsupported, e.Kind)
+}
+
+// Unwrap returns ErrUnsupported.
+func (e *UnsupportedError) Unwrap() error { return ErrUnsupported }
 
 // Read reads one file and hands its events to emit in batches, in file
 // order. It returns the number of events and dead letters read.
@@ -94,14 +145,16 @@ func Read(ctx context.Context, path string, opts Options, emit func(*pipeline.Ba
 		return 0, 0, err
 	}
 	br := bufio.NewReaderSize(&progressReader{r: f, report: opts.Progress}, 256<<10)
-	head, _ := br.Peek(8)
+	head, _ := br.Peek(sniffBytes)
 	b := &batcher{source: abs, size: opts.BatchSize, emit: emit}
 	switch kind := Sniff(head); kind {
 	case KindText:
 		err = readText(ctx, abs, info.ModTime(), br, opts, b)
+	case KindJSONDocument:
+		err = readJSONDocument(ctx, abs, info.ModTime(), br, opts, b)
 	case KindPcap, KindPcapng:
 		if opts.Packets == nil {
-			return 0, 0, fmt.Errorf("%s: %w: %s", path, ErrUnsupported, kind)
+			return 0, 0, &UnsupportedError{Path: path, Kind: kind}
 		}
 		err = opts.Packets(ctx, abs, br, func(ev *ecs.Event) {
 			if err == nil {
@@ -109,7 +162,7 @@ func Read(ctx context.Context, path string, opts Options, emit func(*pipeline.Ba
 			}
 		})
 	default:
-		return 0, 0, fmt.Errorf("%s: %w: %s", path, ErrUnsupported, kind)
+		return 0, 0, &UnsupportedError{Path: path, Kind: kind}
 	}
 	if err == nil {
 		err = b.flush()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -130,5 +131,46 @@ func TestReadCaptureWithoutReaderFails(t *testing.T) {
 	_, _, err := Read(context.Background(), data+"/pcap/zeek-traces/http_get.pcap", Options{}, func(*pipeline.Batch) error { return nil })
 	if err == nil {
 		t.Fatal("reading a capture without a PacketReader succeeded")
+	}
+}
+
+func TestReadJSONDocument(t *testing.T) {
+	path := data + "/sigma/regression_data/rules/windows/process_creation/proc_creation_win_wmic_recon_process/221b251a-357a-49a9-920a-271802777cc0.json"
+	events, dead := readAll(t, path, Options{})
+	if len(events) != 1 || len(dead) != 0 {
+		t.Fatalf("%d events and %d dead letters, want one event from the pretty-printed object", len(events), len(dead))
+	}
+	if id, _ := events[0].Fields.Int("winlog.event_id"); id != 1 {
+		t.Errorf("winlog.event_id = %v, want 1 (Sysmon process creation)", events[0].Fields["winlog.event_id"])
+	}
+}
+
+func TestReadJSONArray(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.json")
+	os.WriteFile(path, []byte("[\n {\"@timestamp\": \"2026-12-04T10:00:00Z\", \"message\": \"a\"},\n {\"@timestamp\": \"2026-12-04T10:00:01Z\", \"message\": \"b\"}\n]\n"), 0o644)
+	events, dead := readAll(t, path, Options{})
+	if len(events) != 2 || len(dead) != 0 {
+		t.Fatalf("%d events and %d dead letters, want 2 events", len(events), len(dead))
+	}
+	if events[0].ID == events[1].ID {
+		t.Error("two objects of one array share an id")
+	}
+}
+
+func TestReadRejectsBinaryFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "blob.bin")
+	os.WriteFile(path, []byte("ELF\x00\x01\x02 some text\nmore\n"), 0o644)
+	_, _, err := Read(context.Background(), path, Options{}, func(*pipeline.Batch) error { return nil })
+	if !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("err = %v, want ErrUnsupported", err)
+	}
+}
+
+func TestSniffJSONLinesIsText(t *testing.T) {
+	if k := Sniff([]byte("{\"a\":1}\n{\"a\":2}\n")); k != KindText {
+		t.Errorf("JSON lines sniffed as %s, want text", k)
+	}
+	if k := Sniff([]byte("{\n  \"a\": 1\n}\n")); k != KindJSONDocument {
+		t.Errorf("pretty-printed JSON sniffed as %s, want json", k)
 	}
 }
