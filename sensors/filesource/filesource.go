@@ -57,12 +57,19 @@ func Sniff(head []byte) Kind {
 		return KindPcapng
 	case len(head) >= 8 && string(head[:8]) == "ElfFile\x00":
 		return KindEVTX
-	case bytes.IndexByte(head, 0) >= 0:
+	case isBinary(head):
 		return KindBinary
 	case isJSONDocument(head):
 		return KindJSONDocument
 	}
 	return KindText
+}
+
+// isBinary reports whether more than 1% of head are NUL bytes. Text logs
+// may hold a few, such as a web server logging the raw bytes of a TLS
+// handshake sent to its HTTP port; executables and archives hold many.
+func isBinary(head []byte) bool {
+	return bytes.Count(head, []byte{0}) > len(head)/100
 }
 
 // isJSONDocument reports whether head starts a JSON array, or an object
@@ -74,7 +81,10 @@ func isJSONDocument(head []byte) bool {
 	}
 	switch trimmed[0] {
 	case '[':
-		return true
+		// An array of objects or arrays; "[Sun Dec 04 ..." starts an
+		// Apache error log line, not JSON.
+		rest := bytes.TrimLeft(trimmed[1:], " \t\r\n")
+		return len(rest) > 0 && (rest[0] == '{' || rest[0] == '[' || rest[0] == ']')
 	case '{':
 		line, _, complete := bytes.Cut(trimmed, []byte{'\n'})
 		if !complete {

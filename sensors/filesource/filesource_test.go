@@ -174,3 +174,19 @@ func TestSniffJSONLinesIsText(t *testing.T) {
 		t.Errorf("pretty-printed JSON sniffed as %s, want json", k)
 	}
 }
+
+func TestSniffTextWithFewNULs(t *testing.T) {
+	f, err := os.Open(data + "/logs/web/evtx-attack-samples/web_attack_and_isp_webshell_localhost_access_log.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	head := make([]byte, sniffBytes)
+	n, _ := io.ReadFull(f, head)
+	if k := Sniff(head[:n]); k != KindText {
+		t.Errorf("access log with a raw TLS handshake sniffed as %s, want text", k)
+	}
+	if k := Sniff([]byte("[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok\n")); k != KindText {
+		t.Errorf("Apache error log sniffed as %s, want text", k)
+	}
+}
