@@ -17,7 +17,9 @@ type Options struct {
 	// Sensor is set as observer.name on events that carry none.
 	Sensor string
 	// QueueBatches bounds the batches waiting between Submit and the
-	// detection stage; Submit blocks when it is full. Default 256.
+	// detection stage; Submit blocks when it is full. Default 32: with
+	// batches of up to 1024 events, that bounds the events held in memory
+	// between the sensors and the store to about 32k.
 	QueueBatches int
 	// MaxWriteEvents is the largest number of events in one store write.
 	// Default 4096.
@@ -61,7 +63,7 @@ type Pipeline struct {
 // (nil for no detection).
 func New(store Store, detector Detector, opts Options) *Pipeline {
 	if opts.QueueBatches <= 0 {
-		opts.QueueBatches = 256
+		opts.QueueBatches = 32
 	}
 	if opts.MaxWriteEvents <= 0 {
 		opts.MaxWriteEvents = 4096
