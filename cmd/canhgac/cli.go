@@ -140,6 +140,7 @@ func commands() []*command {
 		runCommand(),
 		huntCommand(),
 		rulesCheckCommand(),
+		rulesTestCommand(),
 		pcapSummaryCommand(),
 		loginCommand(),
 		alertsListCommand(),

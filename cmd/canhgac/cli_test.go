@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -99,5 +100,42 @@ func TestMissingInputIsVietnamese(t *testing.T) {
 	_, _, errOut := runCLI(t, "hunt", "/nonexistent/file.log")
 	if !strings.Contains(errOut, "không đọc được") {
 		t.Errorf("stderr is not Vietnamese: %q", errOut)
+	}
+}
+
+func TestRulesTestExplainsMatches(t *testing.T) {
+	code, out, errOut := runCLI(t, "rules", "test", "--format", "json", "--lang", "en",
+		"../../detections/rules/pack/linux/sudo_unexpected_user.yml", sharedData+"/logs/linux/elastic-beats/auth_test.log")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	docs := decodeLines(t, []byte(out))
+	if len(docs) == 0 {
+		t.Fatal("no match for the sudo rule in the elastic-beats auth log")
+	}
+	for _, doc := range docs {
+		why, _ := doc["why"].([]any)
+		if len(why) == 0 || !strings.Contains(fmt.Sprint(why), "sudo_command") {
+			t.Errorf("match without the selection that matched: %v", why)
+		}
+	}
+}
+
+func TestHuntFolderLeavesOutEVTX(t *testing.T) {
+	dir := sharedData + "/sigma/regression_data/rules/windows/process_creation/proc_creation_win_wmic_recon_process"
+	code, out, errOut := runCLI(t, "hunt", "--format", "json", "--lang", "en",
+		"--rules", sharedData+"/sigma/rules/windows/process_creation/proc_creation_win_wmic_recon_process.yml", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "left out") || !strings.Contains(errOut, ".evtx") {
+		t.Errorf("stderr does not report the EVTX file as left out: %s", errOut)
+	}
+	if n := len(decodeLines(t, []byte(out))); n != 1 {
+		t.Errorf("%d detections from the folder's JSON events, want 1", n)
+	}
+	code, _, errOut = runCLI(t, "hunt", "--lang", "en", dir+"/221b251a-357a-49a9-920a-271802777cc0.evtx")
+	if code != 1 || !strings.Contains(errOut, "evtx_dump") {
+		t.Errorf("named EVTX file: exit %d, stderr %q; want exit 1 with the evtx_dump hint", code, errOut)
 	}
 }

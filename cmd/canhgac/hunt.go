@@ -67,19 +67,26 @@ func splitList(s string) []string {
 // argument still reads it.
 var skippedInFolders = map[string]bool{".md": true, ".csv": true, ".yml": true, ".yaml": true, ".golden": true, ".rules": true}
 
+// input is one file to read; named is set when the user named it rather
+// than a folder holding it.
+type input struct {
+	path  string
+	named bool
+}
+
 // expandInputs turns folders into the files below them, sorted, so a hunt
 // over a folder reads every file in a stable order. It returns the files to
 // read and the number left out by extension.
-func expandInputs(paths []string) ([]string, int, error) {
+func expandInputs(paths []string) ([]input, int, error) {
 	skipped := 0
-	var files []string
+	var files []input
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
 			return nil, 0, fail("cli.hunt.input_missing", p, err)
 		}
 		if !info.IsDir() {
-			files = append(files, p)
+			files = append(files, input{path: p, named: true})
 			continue
 		}
 		var found []string
@@ -101,23 +108,61 @@ func expandInputs(paths []string) ([]string, int, error) {
 			return nil, 0, fail("cli.hunt.input_missing", p, err)
 		}
 		sort.Strings(found)
-		files = append(files, found...)
+		for _, f := range found {
+			files = append(files, input{path: f})
+		}
 	}
 	return files, skipped, nil
 }
 
-// hunt runs the rules over the files and prints each detection.
-func hunt(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.Format, paths []string) error {
-	files, skipped, err := expandInputs(paths)
+// readInputs reads the files in order and hands every event to onEvent,
+// with a progress bar on a terminal. A file of a kind that cannot be read
+// is an error when the user named it and is left out with a warning when it
+// was found in a folder. It returns the numbers of files read, events and
+// unparseable inputs.
+func readInputs(ctx context.Context, c *cli, paths []string, logFormat logparse.Format, onEvent func(*ecs.Event) error) (files, events, dead int, err error) {
+	inputs, skipped, err := expandInputs(paths)
 	if err != nil {
-		return err
+		return 0, 0, 0, err
 	}
 	if skipped > 0 {
 		fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.hunt.skipped", skipped))
 	}
-	out := c.table(i18n.T(c.lang, "cli.hunt.col.time"), i18n.T(c.lang, "cli.hunt.col.level"),
-		i18n.T(c.lang, "cli.hunt.col.rule"), i18n.T(c.lang, "cli.hunt.col.rule_id"),
-		i18n.T(c.lang, "cli.hunt.col.fields"), i18n.T(c.lang, "cli.hunt.col.source"))
+	bar := newProgress(c.stderr)
+	for _, in := range inputs {
+		info, err := os.Stat(in.path)
+		if err != nil {
+			return files, events, dead, fail("cli.hunt.input_missing", in.path, err)
+		}
+		bar.begin(in.path, info.Size())
+		n, d, err := filesource.Read(ctx, in.path, filesource.Options{Format: logFormat, Progress: bar.update, Packets: readPackets},
+			func(b *pipeline.Batch) error {
+				for _, ev := range b.Events {
+					if err := onEvent(ev); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		bar.end()
+		events += n
+		dead += d
+		if errors.Is(err, filesource.ErrUnsupported) && !in.named {
+			fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.hunt.skip_unsupported")+message(c.lang, readError(in.path, err)))
+			continue
+		}
+		if err != nil {
+			return files, events, dead, readError(in.path, err)
+		}
+		files++
+	}
+	return files, events, dead, nil
+}
+
+// hunt runs the rules over the files and prints each detection.
+func hunt(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.Format, paths []string) error {
+	out := c.table(headers(c.lang, "cli.hunt.col.time", "cli.hunt.col.level", "cli.hunt.col.rule",
+		"cli.hunt.col.rule_id", "cli.hunt.col.fields", "cli.hunt.col.source")...)
 	engine := sigma.NewEngine(rs, huntEngineOptions())
 	var writeErr error
 	count := 0
@@ -127,27 +172,12 @@ func hunt(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.For
 			writeErr = out.Row(detectionCells(d), detectionDocument(d))
 		}
 	}
-	bar := newProgress(c.stderr)
-	var events, dead int
-	for _, path := range files {
-		info, err := os.Stat(path)
-		if err != nil {
-			return fail("cli.hunt.input_missing", path, err)
-		}
-		bar.begin(path, info.Size())
-		n, d, err := filesource.Read(ctx, path, filesource.Options{Format: logFormat, Progress: bar.update, Packets: readPackets},
-			func(b *pipeline.Batch) error {
-				for _, ev := range b.Events {
-					engine.Process(ev, print)
-				}
-				return writeErr
-			})
-		bar.end()
-		events += n
-		dead += d
-		if err != nil {
-			return readError(path, err)
-		}
+	files, events, dead, err := readInputs(ctx, c, paths, logFormat, func(ev *ecs.Event) error {
+		engine.Process(ev, print)
+		return writeErr
+	})
+	if err != nil {
+		return err
 	}
 	engine.Flush(print)
 	if writeErr != nil {
@@ -156,7 +186,7 @@ func hunt(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.For
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.hunt.done", len(files), events, dead, count))
+	fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.hunt.done", files, events, dead, count))
 	return nil
 }
 

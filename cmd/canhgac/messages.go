@@ -38,6 +38,7 @@ func init() {
 		"cli.arg.path":              {VI: "ĐƯỜNG_DẪN", EN: "PATH"},
 		"cli.arg.file":              {VI: "TỆP", EN: "FILE"},
 		"cli.arg.id":                {VI: "MÃ", EN: "ID"},
+		"cli.arg.rule_and_files":    {VI: "QUY_TẮC.yml TỆP...", EN: "RULE.yml FILE..."},
 
 		"cli.version.summary": {VI: "in phiên bản của canhgac", EN: "print the canhgac version"},
 		"cli.version.usage":   {VI: "Cách dùng: canhgac version", EN: "Usage: canhgac version"},

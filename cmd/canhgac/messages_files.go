@@ -55,6 +55,7 @@ func init() {
 			VI: "bỏ qua %d tệp không phải nhật ký trong thư mục (.md, .csv, .yml, .yaml, .golden, .rules); chỉ định trực tiếp nếu muốn đọc",
 			EN: "left out %d files in the folders that are not logs (.md, .csv, .yml, .yaml, .golden, .rules); name one directly to read it",
 		},
+		"cli.hunt.skip_unsupported": {VI: "bỏ qua: ", EN: "left out: "},
 		"cli.hunt.evtx": {
 			VI: "%s là tệp EVTX của Windows, phiên bản này chưa đọc trực tiếp được: chuyển sang JSON bằng evtx_dump (evtx_dump -o jsonl TỆP > TỆP.jsonl) rồi săn tìm trên tệp .jsonl",
 			EN: "%s is a Windows EVTX file, which this version does not read yet: convert it with evtx_dump (evtx_dump -o jsonl FILE > FILE.jsonl) and hunt the .jsonl file",
@@ -75,6 +76,19 @@ func init() {
 		"cli.rules_check.usage": {
 			VI: "Cách dùng: canhgac rules check [--format table|json|csv] [--placeholders TỆP] ĐƯỜNG_DẪN...\n\nNạp các tệp hoặc thư mục quy tắc Sigma và báo cáo số quy tắc nạp được và từng quy tắc bị từ chối kèm lý do.\nCác %placeholder% lấy giá trị mặc định của bộ quy tắc đi kèm, --placeholders ghi đè.\nMã thoát là 1 khi có quy tắc bị từ chối, nên lệnh dùng được làm bước kiểm tra trong CI.",
 			EN: "Usage: canhgac rules check [--format table|json|csv] [--placeholders FILE] PATH...\n\nLoads Sigma rule files or folders and reports how many rules load and each rejected rule with the reason.\n%placeholders% take the bundled pack's default values; --placeholders overrides them.\nThe exit status is 1 when a rule is rejected, so the command works as a CI check.",
+		},
+		"cli.rules_test.summary": {
+			VI: "thử một quy tắc trên các tệp: sự kiện nào khớp và vì sao (lựa chọn, trường, bộ sửa đổi, giá trị)",
+			EN: "try a rule on files: which events match and why (selection, field, modifiers, value)",
+		},
+		"cli.rules_test.usage": {
+			VI: "Cách dùng: canhgac rules test [--format table|json|csv] QUY_TẮC.yml TỆP...\n\nNạp một tệp quy tắc Sigma (có thể gồm quy tắc tương quan), đọc các tệp nhật ký, JSON hoặc pcap\nvà in từng lần khớp: thời gian, quy tắc, vị trí trong tệp và phần của quy tắc đã khớp.",
+			EN: "Usage: canhgac rules test [--format table|json|csv] RULE.yml FILE...\n\nLoads one Sigma rule file (correlations included), reads the log, JSON or pcap files\nand prints each match: time, rule, position in the file and the part of the rule that matched.",
+		},
+		"cli.rules_test.col.why": {VI: "VÌ SAO KHỚP", EN: "WHY IT MATCHED"},
+		"cli.rules_test.done": {
+			VI: "%d lần khớp trong %d tệp",
+			EN: "%d matches in %d files",
 		},
 		"cli.rules.col.path":   {VI: "TỆP", EN: "FILE"},
 		"cli.rules.col.id":     {VI: "MÃ", EN: "ID"},
