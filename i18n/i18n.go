@@ -2,7 +2,7 @@
 // CLI help and output, error messages, console screens — is looked up here by
 // key, in Vietnamese (the default) or English.
 //
-// Packages add their messages at init time with Register; the catalog
+// Packages add their messages at init time with Register. The catalog
 // rejects a key registered twice and a message missing either language, so a
 // text cannot ship in one language only. Keys are dotted and start with the
 // owning package ("cli.hunt.short", "ui.alerts.title").

@@ -98,7 +98,7 @@ func New(store Store, detector Detector, opts Options) *Pipeline {
 var ErrClosed = errors.New("pipeline closed")
 
 // Submit queues a batch. It blocks while the queue is full (backpressure)
-// and returns ctx.Err() if ctx ends first; the batch is then not queued and
+// and returns ctx.Err() if ctx ends first. The batch is then not queued, and
 // its Commit is never called.
 func (p *Pipeline) Submit(ctx context.Context, b *Batch) error {
 	p.inMu.RLock()
@@ -118,7 +118,7 @@ func (p *Pipeline) Submit(ctx context.Context, b *Batch) error {
 	}
 }
 
-// Close tells the pipeline that no more batches will come. Run then drains
+// Close marks the end of the input: no more batches will come. Run then drains
 // the queue, writes and commits everything, and returns.
 // It waits for Submit calls in progress to return.
 func (p *Pipeline) Close() {

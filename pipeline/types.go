@@ -31,7 +31,7 @@ type DeadLetter struct {
 	Offset   int64
 	// Raw is the input exactly as read.
 	Raw []byte
-	// Reason says why parsing failed.
+	// Reason is why parsing failed.
 	Reason string
 }
 
@@ -54,7 +54,7 @@ type Detection struct {
 	Region string
 }
 
-// Write is what the pipeline hands the store in one call.
+// Write is the unit of work the pipeline hands the store in one call.
 type Write struct {
 	Events      []*ecs.Event
 	DeadLetters []DeadLetter

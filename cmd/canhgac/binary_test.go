@@ -84,7 +84,7 @@ func (b *lockedBuffer) String() string {
 var consoleLine = regexp.MustCompile(`(?:Web console|Giao diện web): (http://\S+)`)
 
 // startServer runs `canhgac run` with args and waits until its console
-// answers.
+// responds.
 func startServer(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binary(t), append([]string{"run"}, args...)...)

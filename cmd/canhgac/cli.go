@@ -218,8 +218,8 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // firstWord returns the first argument that is neither a flag nor the
-// value of --lang, or "" when there is none; "-h" and "--help" count as
-// words so they select the overview.
+// value of --lang, or "" when there is none. "-h" and "--help" count as
+// words, so they select the overview.
 func firstWord(args []string) string {
 	for i := 0; i < len(args); i++ {
 		a := args[i]

@@ -14,7 +14,7 @@ import (
 // one engine per source. Correlation windows advance on event time, and
 // sources of one deployment can be far apart in event time: a log file read
 // from its start next to live syslog. With one engine, the newest source
-// would make every input of the older one late and drop it; with an engine
+// would make every input of the older one late and drop it. With an engine
 // per source, each source's correlations are counted in its own order.
 // NOTE: a correlation therefore only counts events of one source (one file,
 // one syslog listener, one capture); events of the same attack seen by two
@@ -89,8 +89,8 @@ func toPipelineDetection(m sigma.Detection) pipeline.Detection {
 	}
 }
 
-// liveLateness is how far, in event time, a correlation input may arrive
-// behind the newest one of its source and still be counted in order.
+// liveLateness is the event-time delay within which a correlation input may
+// arrive behind the newest one of its source and still be counted in order.
 // Inputs of one source come nearly in order; a syslog listener receives from
 // many senders with some skew. Each correlation result waits this long in
 // event time, or until the pipeline goes quiet (Idle).

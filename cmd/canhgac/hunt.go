@@ -62,8 +62,8 @@ func splitList(s string) []string {
 }
 
 // skippedInFolders are extensions of files that sit beside logs in folders
-// (documentation, answer keys, metadata, rules) and are not logs
-// themselves. A hunt over a folder leaves them out; naming one as an
+// (documentation, expected-output files, metadata, rules) and are not
+// logs themselves. A hunt over a folder leaves them out; naming one as an
 // argument still reads it.
 var skippedInFolders = map[string]bool{".md": true, ".csv": true, ".yml": true, ".yaml": true, ".golden": true, ".rules": true}
 

@@ -57,7 +57,7 @@ func placeholderOptions(path string, withDefaults bool) (sigma.LoadOptions, erro
 }
 
 // errRulesRejected makes `rules check` exit with status 1 after it has
-// printed its report; the report already says which rules and why.
+// printed its report, which already names the rules and the reasons.
 var errRulesRejected = &silentError{"rules rejected"}
 
 func printRejections(c *cli, report *sigma.LoadReport) {

@@ -66,8 +66,8 @@ func Sniff(head []byte) Kind {
 }
 
 // isBinary reports whether more than 1% of head are NUL bytes. Text logs
-// may hold a few, such as a web server logging the raw bytes of a TLS
-// handshake sent to its HTTP port; executables and archives hold many.
+// may contain a few, for example when a web server logs the raw bytes of a
+// TLS handshake sent to its HTTP port. Executables and archives contain many.
 func isBinary(head []byte) bool {
 	return bytes.Count(head, []byte{0}) > len(head)/100
 }
@@ -239,7 +239,7 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 }
 
 // RecordEvent turns a parsed log record into an event of source path. seq
-// is the line number of the record's first line; the id is derived from the
+// is the line number of the record's first line. The id is derived from the
 // source and seq, which stay unique across rotations because the log
 // sensor keeps numbering the lines of a path after a rotation.
 func RecordEvent(rec logparse.Record, path string, seq uint64) *ecs.Event {
