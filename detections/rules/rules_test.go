@@ -30,11 +30,12 @@ const (
 	idSudo         = "58893983-822c-4e31-a8ca-4516d3aa9279"
 	idPortScan     = "1a8ff33c-014f-4dea-9106-1b4233dac401"
 	idDNSIOC       = "c6d76468-1374-469b-a8c4-bc6419c2e7cf"
+	idHTTPIOC      = "4f0b8a52-6c1e-4d7a-9b3e-2a5d8c71e9f4"
 	idAuthFailure  = "074ae770-0a84-4363-8ad6-188fcd381bbd"
 	idLoginSuccess = "3de3e7d8-5f64-4bf7-9df5-651b0a90f453"
 	idFailureBurst = "b1d92cff-bd9d-487f-9e8f-faf522c0a299"
 	idFlowDestPort = "c53b92e6-ae6a-4f43-9480-8019daf6eb90"
-	packRuleCount  = 9
+	packRuleCount  = 10
 	bruteThreshold = 10
 	bruteWindow    = 5 * time.Minute
 )
@@ -432,6 +433,41 @@ func TestDNSIOCDomain(t *testing.T) {
 				if !strings.HasSuffix(strings.ToLower(name), tc.suffix) {
 					t.Errorf("detection for %q, want a name ending in %s", name, tc.suffix)
 				}
+			}
+		})
+	}
+}
+
+func TestHTTPIOCDomain(t *testing.T) {
+	rs := loadPack(t, nil)
+	tests := []struct {
+		pcap   string
+		domain string // "" for no detection
+	}{
+		{"chrissanders-packets/cryptowall4_c2.pcapng", "homealldaylong.com"},
+		{"chrissanders-packets/ek_to_cryptowall4.pcapng", "topcentc.top"},
+		{"chrissanders-packets/http_google.pcapng", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.pcap, func(t *testing.T) {
+			got := byRule(runPack(rs, sigma.EngineOptions{}, readPcap(t, pcaps+"/"+tc.pcap)), idHTTPIOC)
+			if tc.domain == "" {
+				if len(got) != 0 {
+					t.Errorf("%d IOC detections, want none", len(got))
+				}
+				return
+			}
+			found := false
+			for _, d := range got {
+				for _, ev := range d.Events {
+					name, _ := ev.Fields["url.domain"].(string)
+					if strings.HasSuffix(strings.ToLower(name), tc.domain) {
+						found = true
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no detection for a request to %s among %d", tc.domain, len(got))
 			}
 		})
 	}
