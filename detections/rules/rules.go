@@ -1,8 +1,8 @@
 // Package rules is canhgac's bundled Sigma rule pack for the National Data
 // Center: SSH brute force and success after failures, sudo by users outside
 // the allowed list, port scans, and DNS lookups and HTTP requests of IOC
-// domains. The rules
-// follow the Sigma specification and load with detections/sigma.
+// domains. The rules follow the Sigma specification and load with
+// detections/sigma.
 package rules
 
 import (
