@@ -27,8 +27,30 @@ func alertHeaders(lang i18n.Lang) []string {
 		"cli.alerts.col.count", "cli.alerts.col.region", "cli.alerts.col.rule")
 }
 
-func alertCells(a alertView) []string {
-	return []string{a.ID, a.LastSeen.Local().Format(time.DateTime), a.Level, a.Status, strconv.Itoa(a.Count), a.Region, a.RuleName}
+// localTime is how tables show a wall-clock time: local, with its offset.
+const localTime = "2006-01-02 15:04:05 -07:00"
+
+// eventTime is how tables show an event's @timestamp: UTC, milliseconds.
+const eventTime = "2006-01-02T15:04:05.000Z"
+
+func alertCells(lang i18n.Lang, a alertView) []string {
+	return []string{a.ID, a.LastSeen.Local().Format(localTime), levelText(lang, a.Level), statusText(lang, a.Status),
+		strconv.Itoa(a.Count), a.Region, a.RuleName}
+}
+
+// levelText and statusText show a rule level or an alert status in the
+// user's language, with the console's words; JSON and CSV keep the values.
+func levelText(lang i18n.Lang, level string) string { return catalogOr(lang, "ui.level."+level, level) }
+
+func statusText(lang i18n.Lang, status string) string {
+	return catalogOr(lang, "ui.status."+status, status)
+}
+
+func catalogOr(lang i18n.Lang, key, fallback string) string {
+	if i18n.Has(key) {
+		return i18n.T(lang, key)
+	}
+	return fallback
 }
 
 // pageFlags are the time range and paging flags of the list commands.
@@ -92,7 +114,11 @@ func alertsListCommand() *command {
 			}
 			out := c.table(alertHeaders(c.lang)...)
 			for _, al := range resp.Alerts {
-				if err := out.Row(alertCells(al), al); err != nil {
+				cells := alertCells(c.lang, al)
+				if c.format == "csv" {
+					cells[2], cells[3] = al.Level, al.Status
+				}
+				if err := out.Row(cells, al); err != nil {
 					return err
 				}
 			}
@@ -141,14 +167,14 @@ func alertsShowCommand() *command {
 			row := func(key string, v any) { fmt.Fprintf(w, "%-16s %v\n", i18n.T(c.lang, key)+":", v) }
 			row("cli.alerts.col.id", al.ID)
 			row("cli.alerts.col.rule", al.RuleName+" ("+al.RuleID+")")
-			row("cli.alerts.col.level", al.Level)
-			row("cli.alerts.col.status", al.Status)
+			row("cli.alerts.col.level", levelText(c.lang, al.Level))
+			row("cli.alerts.col.status", statusText(c.lang, al.Status))
 			if al.Reason != "" {
 				row("cli.alerts.col.reason", al.Reason)
 			}
 			row("cli.alerts.col.region", al.Region)
-			row("cli.alerts.col.first_seen", al.FirstSeen.Local().Format(time.DateTime))
-			row("cli.alerts.col.last_seen", al.LastSeen.Local().Format(time.DateTime))
+			row("cli.alerts.col.first_seen", al.FirstSeen.Local().Format(localTime))
+			row("cli.alerts.col.last_seen", al.LastSeen.Local().Format(localTime))
 			row("cli.alerts.col.count", al.Count)
 			if len(al.Tags) > 0 {
 				row("cli.alerts.col.tags", strings.Join(al.Tags, ", "))
@@ -293,6 +319,11 @@ func printEvents(c *cli, docs []map[string]any) error {
 				if v := lookupPath(doc, path); v != "" {
 					cells[i] = v
 					break
+				}
+			}
+			if col.path == "@timestamp" && c.format == "table" {
+				if ts, err := time.Parse(time.RFC3339Nano, cells[i]); err == nil {
+					cells[i] = ts.UTC().Format(eventTime)
 				}
 			}
 		}

@@ -175,7 +175,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 			return 2
 		}
-		fmt.Fprintln(stderr, i18n.T(lang, "cli.error.unknown_command", firstWord(args)))
+		fmt.Fprintln(stderr, i18n.T(lang, "cli.error.prefix")+i18n.T(lang, "cli.error.unknown_command", firstWord(args)))
 		printOverview(&cli{lang: lang, stdout: stderr}, cmds)
 		return 2
 	}
@@ -190,13 +190,13 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			printUsage(c, cmd, fs, stdout)
 			return 0
 		}
-		fmt.Fprintln(stderr, i18n.T(lang, "cli.error.flags", err.Error()))
+		fmt.Fprintln(stderr, i18n.T(lang, "cli.error.prefix")+i18n.T(lang, "cli.error.flags", err.Error()))
 		printUsage(c, cmd, fs, stderr)
 		return 2
 	}
 	if f := fs.Lookup("format"); f != nil {
 		if _, err := tabular.ParseFormat(f.Value.String()); err != nil {
-			fmt.Fprintln(stderr, i18n.T(lang, "cli.error.format", f.Value.String()))
+			fmt.Fprintln(stderr, i18n.T(lang, "cli.error.prefix")+i18n.T(lang, "cli.error.format", f.Value.String()))
 			return 2
 		}
 		c.format = f.Value.String()

@@ -205,7 +205,7 @@ func loginCommand() *command {
 			if err != nil {
 				return fail("cli.login.save_failed", err)
 			}
-			fmt.Fprintln(c.stdout, i18n.T(c.lang, "cli.login.done", resp.User, resp.Role, a.server, resp.Expires.Local().Format(time.DateTime), path))
+			fmt.Fprintln(c.stdout, i18n.T(c.lang, "cli.login.done", resp.User, resp.Role, a.server, resp.Expires.Local().Format(localTime), path))
 			return nil
 		},
 	}

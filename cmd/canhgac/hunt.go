@@ -169,7 +169,11 @@ func hunt(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.For
 	print := func(d sigma.Detection) {
 		count++
 		if writeErr == nil {
-			writeErr = out.Row(detectionCells(d), detectionDocument(d))
+			cells := detectionCells(c.lang, d)
+			if c.format == "csv" {
+				cells[1] = d.Level
+			}
+			writeErr = out.Row(cells, detectionDocument(d))
 		}
 	}
 	files, events, dead, err := readInputs(ctx, c, paths, logFormat, func(ev *ecs.Event) error {
@@ -208,7 +212,7 @@ func readError(path string, err error) error {
 var keyFields = []string{"source.ip", "user.name", "host.name", "host.hostname", "destination.ip", "destination.port",
 	"dns.question.name", "process.command_line", "winlog.event_id", "winlog.computer_name"}
 
-func detectionCells(d sigma.Detection) []string {
+func detectionCells(lang i18n.Lang, d sigma.Detection) []string {
 	ev := lastEvent(d)
 	var parts []string
 	for _, name := range keyFields {
@@ -224,7 +228,7 @@ func detectionCells(d sigma.Detection) []string {
 	if ev != nil {
 		source = eventPosition(ev)
 	}
-	return []string{d.Time.UTC().Format(time.RFC3339), d.Level, d.Title, d.RuleID, strings.Join(parts, " "), source}
+	return []string{d.Time.UTC().Format(time.RFC3339), levelText(lang, d.Level), d.Title, d.RuleID, strings.Join(parts, " "), source}
 }
 
 // eventPosition returns "file:offset" or "file#packet" for an event.

@@ -29,8 +29,8 @@ func init() {
 
 		"cli.login.summary": {VI: "đăng nhập vào giao diện web và lưu mã truy cập cho các lệnh khác", EN: "sign in to the console and store the access token for the other commands"},
 		"cli.login.usage": {
-			VI: "Cách dùng: canhgac login [--server URL] [--user TÊN] [--password-stdin]\n\nMật khẩu lấy từ biến CANHGAC_PASSWORD, từ đầu vào chuẩn (--password-stdin) hoặc hỏi trên terminal.",
-			EN: "Usage: canhgac login [--server URL] [--user NAME] [--password-stdin]\n\nThe password comes from CANHGAC_PASSWORD, standard input (--password-stdin) or a terminal prompt.",
+			VI: "Cách dùng: canhgac login [--server URL] [--user TÊN] [--password-stdin]\n\nMật khẩu lấy từ biến CANHGAC_PASSWORD, từ đầu vào chuẩn (--password-stdin) hoặc hỏi trên terminal.\nMã truy cập được lưu cho các lệnh alerts và search; trong kịch bản có thể đặt sẵn mã bằng biến CANHGAC_TOKEN\nvà địa chỉ máy chủ bằng CANHGAC_SERVER.",
+			EN: "Usage: canhgac login [--server URL] [--user NAME] [--password-stdin]\n\nThe password comes from CANHGAC_PASSWORD, standard input (--password-stdin) or a terminal prompt.\nThe token is stored for the alerts and search commands; scripts can set one in CANHGAC_TOKEN\nand the server address in CANHGAC_SERVER instead.",
 		},
 		"cli.login.flag.user":           {VI: "tên người dùng", EN: "user name"},
 		"cli.login.flag.password_stdin": {VI: "đọc mật khẩu từ đầu vào chuẩn", EN: "read the password from standard input"},
