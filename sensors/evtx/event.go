@@ -1,0 +1,186 @@
+package evtx
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/canhgac/canhgac/ecs"
+)
+
+// eventFields maps a decoded Event element to the Winlogbeat shape, field
+// for field as sensors/logparse maps the evtx_dump JSON of the same record:
+// System values as text (record id, process and thread ids as int64),
+// EventData values as text (arrays as lists), unnamed Data elements as
+// param1, param2, ..., and UserData flattened under winlog.user_data with
+// evtx_dump's "#attributes" and "#text" keys. It returns the
+// TimeCreated/@SystemTime and whether the event has one.
+func eventFields(root *Element) (ecs.Fields, time.Time, bool) {
+	f := make(ecs.Fields, 48)
+	var ts time.Time
+	var hasTime bool
+	sys := root.Child("System")
+	if sys == nil {
+		sys = &Element{}
+	}
+
+	text := func(name string) string {
+		if c := sys.Child(name); c != nil {
+			return c.TextValue().Text
+		}
+		return ""
+	}
+	attr := func(elem, name string) (Value, bool) {
+		if c := sys.Child(elem); c != nil {
+			return c.Attr(name)
+		}
+		return Value{}, false
+	}
+	attrText := func(elem, name string) string {
+		v, _ := attr(elem, name)
+		return v.Text
+	}
+
+	channel := text("Channel")
+	eventID, _ := strconv.ParseInt(strings.TrimSpace(text("EventID")), 10, 64)
+	f["winlog.channel"] = channel
+	f["winlog.event_id"] = eventID
+	f["event.code"] = strconv.FormatInt(eventID, 10)
+	provider := attrText("Provider", "Name")
+	f.SetString("winlog.provider_name", provider)
+	f.SetString("event.provider", provider)
+	f.SetString("winlog.provider_guid", attrText("Provider", "Guid"))
+	computer := text("Computer")
+	f.SetString("winlog.computer_name", computer)
+	f.SetString("host.name", computer)
+	if n, ok := parseInt(text("EventRecordID")); ok {
+		f["winlog.record_id"] = n
+	}
+	f.SetString("winlog.task", text("Task"))
+	f.SetString("winlog.opcode", text("Opcode"))
+	f.SetString("winlog.keywords", text("Keywords"))
+	f.SetString("winlog.version", text("Version"))
+	if n, ok := parseInt(attrText("Execution", "ProcessID")); ok && n != 0 {
+		f["winlog.process.pid"] = n
+	}
+	if n, ok := parseInt(attrText("Execution", "ThreadID")); ok && n != 0 {
+		f["winlog.process.thread.id"] = n
+	}
+	f.SetString("winlog.user.identifier", attrText("Security", "UserID"))
+	if lv := windowsLevel(text("Level")); lv != "" {
+		f["log.level"] = lv
+	}
+	f["event.dataset"] = "windows." + strings.ToLower(channel)
+	f["event.module"] = "windows"
+	f["event.kind"] = "event"
+	if v, ok := attr("TimeCreated", "SystemTime"); ok {
+		switch {
+		case !v.Time.IsZero():
+			ts, hasTime = v.Time, true
+		default:
+			if t, err := ecs.ParseTime(v.Text); err == nil {
+				ts, hasTime = t, true
+			}
+		}
+	}
+
+	if data := root.Child("EventData"); data != nil {
+		eventData(data, f)
+	}
+
+	if user := root.Child("UserData"); user != nil {
+		for _, c := range user.Children {
+			flattenElement(f, "winlog.user_data."+c.Name, c)
+		}
+	}
+
+	return f, ts, hasTime
+}
+
+// eventData maps the children of EventData. Data elements with a Name
+// attribute become winlog.event_data.<Name>; unnamed ones are numbered by
+// their position among the Data elements (param1, param2, ...). Other
+// children keep their element name. An element without content is left
+// out, as evtx_dump writes it as null.
+func eventData(data *Element, f ecs.Fields) {
+	index := 0
+	for _, c := range data.Children {
+		name := c.Name
+		if c.Name == "Data" {
+			index++
+			name = "param" + strconv.Itoa(index)
+			if v, ok := c.Attr("Name"); ok && v.Text != "" {
+				name = v.Text
+			}
+		}
+		if len(c.Text) == 0 {
+			continue
+		}
+		v := c.TextValue()
+		if _, isList := v.Native.([]string); isList {
+			f["winlog.event_data."+name] = v.Native
+			continue
+		}
+		if _, isList := v.Native.([]any); isList {
+			f["winlog.event_data."+name] = v.Native
+			continue
+		}
+		f["winlog.event_data."+name] = v.Text
+	}
+}
+
+// flattenElement writes an element the way evtx_dump's JSON of it is
+// flattened: attributes under "<prefix>.#attributes.<name>", text as
+// "<prefix>" (or "<prefix>.#text" when the element has attributes), child
+// elements under "<prefix>.<child>", and null for an empty element.
+func flattenElement(f ecs.Fields, prefix string, e *Element) {
+	for _, a := range e.Attrs {
+		f[prefix+".#attributes."+a.Name] = a.Value.Native
+	}
+
+	for _, c := range e.Children {
+		flattenElement(f, prefix+"."+c.Name, c)
+	}
+
+	switch {
+	case len(e.Text) > 0 && len(e.Attrs) > 0:
+		f[prefix+".#text"] = e.TextValue().Native
+	case len(e.Text) > 0:
+		f[prefix] = e.TextValue().Native
+	case len(e.Attrs) == 0 && len(e.Children) == 0:
+		f[prefix] = nil
+	}
+}
+
+// parseInt reads a decimal or 0x-prefixed hex integer.
+func parseInt(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
+		n, err := strconv.ParseInt(s[2:], 16, 64)
+		return n, err == nil
+	}
+
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+// windowsLevel maps the numeric event level to Winlogbeat's log.level
+// names.
+func windowsLevel(l string) string {
+	switch l {
+	case "":
+		return ""
+	case "0", "4":
+		return "information"
+	case "1":
+		return "critical"
+	case "2":
+		return "error"
+	case "3":
+		return "warning"
+	case "5":
+		return "verbose"
+	}
+
+	return strings.ToLower(l)
+}
