@@ -102,6 +102,9 @@ func eventFields(root *Element) (ecs.Fields, time.Time, bool) {
 // their position among the Data elements (param1, param2, ...). Other
 // children keep their element name. An element without content is left
 // out, as evtx_dump writes it as null.
+// NOTE: evtx_dump is known here only through its JSON in the Sigma
+// regression data. Trailing white space is trimmed as that JSON shows.
+// Leading white space is kept, since no sample shows what evtx_dump does.
 func eventData(data *Element, f ecs.Fields) {
 	index := 0
 	for _, c := range data.Children {
@@ -125,7 +128,10 @@ func eventData(data *Element, f ecs.Fields) {
 			f["winlog.event_data."+name] = v.Native
 			continue
 		}
-		f["winlog.event_data."+name] = v.Text
+		// evtx_dump drops trailing white space from EventData text (the
+		// Sigma regression JSON shows it on Sysmon command lines), and rules
+		// written against that JSON expect the trimmed value.
+		f["winlog.event_data."+name] = strings.TrimRight(v.Text, " \t\r\n")
 	}
 }
 

@@ -159,8 +159,9 @@ func sameValue(ours, theirs string) bool {
 		}
 	}
 
-	// XML parsing turns CR LF into LF.
-	if strings.ReplaceAll(ours, "\r\n", "\n") == theirs {
+	// XML parsing turns CR LF into LF, and the reader trims trailing
+	// white space from EventData as evtx_dump does.
+	if strings.ReplaceAll(ours, "\r\n", "\n") == strings.TrimRight(strings.ReplaceAll(theirs, "\r\n", "\n"), " \t\r\n") {
 		return true
 	}
 
