@@ -4,10 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/canhgac/canhgac/i18n"
+	"github.com/canhgac/canhgac/sensors/filesource"
 	"github.com/canhgac/canhgac/sensors/packet"
 )
 
@@ -29,7 +31,7 @@ func pcapSummaryCommand() *command {
 				// one CSV stream cannot hold.
 				return &usageError{fail("cli.pcap.no_csv")}
 			}
-			sum, err := packet.SummarizeFile(path, packet.Options{})
+			sum, err := summarizeWithProgress(c, path)
 			if err != nil {
 				return fail("cli.pcap.read_failed", path, err)
 			}
@@ -39,6 +41,28 @@ func pcapSummaryCommand() *command {
 			return printSummary(c, sum)
 		},
 	}
+}
+
+// summarizeWithProgress summarizes a capture file with a progress bar on a
+// terminal.
+func summarizeWithProgress(c *cli, path string) (*packet.Summary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	bar := newProgress(c.stderr)
+	bar.begin(path, info.Size())
+	defer bar.end()
+	sum, err := packet.Summarize(filesource.NewProgressReader(f, bar.update), packet.Options{})
+	if sum != nil {
+		sum.File = path
+	}
+	return sum, err
 }
 
 // printSummary prints the counts and then one table per kind of record.

@@ -154,7 +154,7 @@ func Read(ctx context.Context, path string, opts Options, emit func(*pipeline.Ba
 	if err != nil {
 		return 0, 0, err
 	}
-	br := bufio.NewReaderSize(&progressReader{r: f, report: opts.Progress}, 256<<10)
+	br := bufio.NewReaderSize(NewProgressReader(f, opts.Progress), 256<<10)
 	head, _ := br.Peek(sniffBytes)
 	b := &batcher{source: abs, size: opts.BatchSize, emit: emit}
 	switch kind := Sniff(head); kind {
@@ -307,6 +307,12 @@ func (b *batcher) flush() error {
 	cur := b.cur
 	b.cur = nil
 	return b.emit(cur)
+}
+
+// NewProgressReader returns a reader that calls report with the number of
+// bytes read so far after each read; a nil report reports nothing.
+func NewProgressReader(r io.Reader, report func(read int64)) io.Reader {
+	return &progressReader{r: r, report: report}
 }
 
 // progressReader reports the bytes read through it.
