@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -178,6 +179,18 @@ func alertsShowCommand() *command {
 			row("cli.alerts.col.count", al.Count)
 			if len(al.Tags) > 0 {
 				row("cli.alerts.col.tags", strings.Join(al.Tags, ", "))
+			}
+			if len(al.Fields) > 0 {
+				names := make([]string, 0, len(al.Fields))
+				for name := range al.Fields {
+					names = append(names, name)
+				}
+				sort.Strings(names)
+				parts := make([]string, len(names))
+				for i, name := range names {
+					parts[i] = name + "=" + valueText(al.Fields[name])
+				}
+				row("cli.alerts.col.fields", strings.Join(parts, " "))
 			}
 			fmt.Fprintln(w)
 			fmt.Fprintln(w, i18n.T(c.lang, "cli.alerts.events", len(resp.Events)))

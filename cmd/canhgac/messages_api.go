@@ -78,6 +78,7 @@ func init() {
 		"cli.alerts.col.rule":       {VI: "QUY TẮC", EN: "RULE"},
 		"cli.alerts.col.reason":     {VI: "LÝ DO", EN: "REASON"},
 		"cli.alerts.col.tags":       {VI: "NHÃN", EN: "TAGS"},
+		"cli.alerts.col.fields":     {VI: "TRƯỜNG CHÍNH", EN: "KEY FIELDS"},
 		"cli.alerts.total":          {VI: "%d / %d cảnh báo", EN: "%d of %d alerts"},
 		"cli.alerts.events":         {VI: "Sự kiện khớp (%d):", EN: "Matching events (%d):"},
 		"cli.alerts.events_capped": {
