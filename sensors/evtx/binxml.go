@@ -147,8 +147,8 @@ type parser struct {
 
 var errTruncated = errors.New("binary XML runs past its end")
 
-func (p *parser) need(n uint32) error {
-	if uint64(p.pos)+uint64(n) > uint64(p.end) {
+func (p *parser) need(n uint64) error {
+	if uint64(p.pos)+n > uint64(p.end) {
 		return fmt.Errorf("%w: %d bytes needed at offset %d, end %d", errTruncated, n, p.pos, p.end)
 	}
 
@@ -192,7 +192,7 @@ func (p *parser) peek() (byte, error) {
 
 // utf16String reads a string of n UTF-16 code units.
 func (p *parser) utf16String(n uint32) (string, error) {
-	if err := p.need(2 * n); err != nil {
+	if err := p.need(2 * uint64(n)); err != nil {
 		return "", err
 	}
 	s := decodeUTF16(p.c.data[p.pos : p.pos+2*n])
@@ -214,7 +214,7 @@ func (p *parser) name() (string, error) {
 	}
 
 	if off == p.pos {
-		if err := p.need(size); err != nil {
+		if err := p.need(uint64(size)); err != nil {
 			return "", err
 		}
 		p.pos += size
@@ -513,7 +513,7 @@ func (p *parser) templateInstance() ([]*Element, error) {
 			return nil, err
 		}
 		size := binary.LittleEndian.Uint32(p.c.data[p.pos+20:])
-		if err := p.need(24 + size); err != nil {
+		if err := p.need(24 + uint64(size)); err != nil {
 			return nil, err
 		}
 		p.pos += 24 + size
@@ -524,7 +524,7 @@ func (p *parser) templateInstance() ([]*Element, error) {
 		return nil, err
 	}
 
-	if err := p.need(4 * count); err != nil {
+	if err := p.need(4 * uint64(count)); err != nil {
 		return nil, fmt.Errorf("substitution array of %d entries: %w", count, err)
 	}
 
@@ -541,7 +541,7 @@ func (p *parser) templateInstance() ([]*Element, error) {
 
 	values := make([]Value, count)
 	for i, d := range descs {
-		if err := p.need(uint32(d.size)); err != nil {
+		if err := p.need(uint64(d.size)); err != nil {
 			return nil, fmt.Errorf("substitution %d (type 0x%02x, %d bytes): %w", i, d.typ, d.size, err)
 		}
 		v, err := p.c.decodeValue(d.typ, p.pos, uint32(d.size), p.nesting+1)

@@ -336,3 +336,47 @@ func BenchmarkRecords(b *testing.B) {
 	}
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
 }
+
+// FuzzDecodeChunk decodes one chunk built from the input: the input is the
+// chunk's used bytes (header and records), padded to 64 KiB with the free
+// space offset and checksums set to match, so every mutation reaches the
+// record and Binary XML decoders. Seeds are the used part of the first
+// chunk of small real files, which keeps inputs a few KiB long.
+func FuzzDecodeChunk(f *testing.F) {
+	for _, path := range []string{
+		smallFile,
+		"../../../shared/data/evtx/evtx-attack-samples/credential_access/MSSQL_multiple_failed_logon_EventID_18456.evtx",
+		"../../../shared/data/evtx/evtx-attack-samples/execution/temp_scheduled_task_4698_4699.evtx",
+		"../../../shared/data/evtx/evtx-attack-samples/defense_evasion/DE_UAC_Disabled_Sysmon_12_13.evtx",
+	} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		c := b[fileHeaderSize : fileHeaderSize+chunkSize]
+		f.Add(bytes.Clone(c[:binary.LittleEndian.Uint32(c[48:])]))
+	}
+
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) < chunkHeaderSize || len(b) > chunkSize {
+			return
+		}
+		buf := make([]byte, chunkSize)
+		copy(buf, b)
+		copy(buf, chunkMagic)
+		binary.LittleEndian.PutUint32(buf[48:], uint32(len(b)))
+		whole := append(make([]byte, fileHeaderSize), buf...)
+		fixChecksums(whole)
+		c, err := newChunk(whole[fileHeaderSize:])
+		if err != nil {
+			t.Fatalf("chunk with fixed checksums rejected: %v", err)
+		}
+		var st Stats
+		_ = c.records(0, &st, func(r Record) error {
+			if r.Root == nil || r.Fields == nil {
+				t.Fatal("record without root or fields")
+			}
+			return nil
+		})
+	})
+}
