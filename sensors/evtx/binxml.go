@@ -528,28 +528,23 @@ func (p *parser) templateInstance() ([]*Element, error) {
 		return nil, fmt.Errorf("substitution array of %d entries: %w", count, err)
 	}
 
-	type desc struct {
-		size uint16
-		typ  byte
-	}
-	descs := make([]desc, count)
-	for i := range descs {
-		descs[i].size = binary.LittleEndian.Uint16(p.c.data[p.pos:])
-		descs[i].typ = p.c.data[p.pos+2]
-		p.pos += 4
-	}
-
+	// The descriptors (2-byte size, type byte, padding byte) come first,
+	// then the values in the same order.
+	descs := p.pos
+	p.pos += 4 * count
 	values := make([]Value, count)
-	for i, d := range descs {
-		if err := p.need(uint64(d.size)); err != nil {
-			return nil, fmt.Errorf("substitution %d (type 0x%02x, %d bytes): %w", i, d.typ, d.size, err)
+	for i := range values {
+		d := p.c.data[descs+4*uint32(i):]
+		size, typ := binary.LittleEndian.Uint16(d), d[2]
+		if err := p.need(uint64(size)); err != nil {
+			return nil, fmt.Errorf("substitution %d (type 0x%02x, %d bytes): %w", i, typ, size, err)
 		}
-		v, err := p.c.decodeValue(d.typ, p.pos, uint32(d.size), p.nesting+1)
+		v, err := p.c.decodeValue(typ, p.pos, uint32(size), p.nesting+1)
 		if err != nil {
 			return nil, fmt.Errorf("substitution %d: %w", i, err)
 		}
 		values[i] = v
-		p.pos += uint32(d.size)
+		p.pos += uint32(size)
 	}
 
 	return resolveParts(tpl.parts, values, 0)
@@ -604,8 +599,8 @@ func resolveParts(parts []part, values []Value, depth int) ([]*Element, error) {
 		case partResolved:
 			out = append(out, pt.resolved...)
 		case partSubst:
-			if int(pt.index) < len(values) && values[pt.index].XML != nil {
-				out = append(out, values[pt.index].XML...)
+			if int(pt.index) < len(values) {
+				out = append(out, values[pt.index].XML()...)
 			}
 		}
 	}
@@ -620,6 +615,24 @@ func resolveNode(n *node, values []Value, depth int) (*Element, error) {
 	}
 
 	e := &Element{Name: n.name}
+	if len(n.attrs) > 0 {
+		e.Attrs = make([]Attr, 0, len(n.attrs))
+	}
+	texts, elems := 0, 0
+	for i := range n.kids {
+		switch n.kids[i].kind {
+		case partText, partSubst:
+			texts++
+		default:
+			elems++
+		}
+	}
+	if texts > 0 {
+		e.Text = make([]Value, 0, texts)
+	}
+	if elems > 0 {
+		e.Children = make([]*Element, 0, elems)
+	}
 	for _, a := range n.attrs {
 		v, ok := attrValue(a.parts, values)
 		if ok {
@@ -649,8 +662,8 @@ func resolveNode(n *node, values []Value, depth int) (*Element, error) {
 			}
 			v := values[pt.index]
 			switch {
-			case v.XML != nil:
-				e.Children = append(e.Children, v.XML...)
+			case v.Type == TypeBinXML:
+				e.Children = append(e.Children, v.XML()...)
 			case v.Type == TypeNull:
 			default:
 				e.Text = append(e.Text, v)
@@ -665,6 +678,10 @@ func resolveNode(n *node, values []Value, depth int) (*Element, error) {
 // when an optional substitution has no value, so the attribute is left
 // out.
 func attrValue(parts []part, values []Value) (Value, bool) {
+	if len(parts) == 1 && parts[0].kind == partText {
+		return parts[0].text, true
+	}
+
 	var pieces []Value
 	for _, pt := range parts {
 		switch pt.kind {

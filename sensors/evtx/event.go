@@ -74,13 +74,10 @@ func eventFields(root *Element) (ecs.Fields, time.Time, bool) {
 	f["event.module"] = "windows"
 	f["event.kind"] = "event"
 	if v, ok := attr("TimeCreated", "SystemTime"); ok {
-		switch {
-		case !v.Time.IsZero():
-			ts, hasTime = v.Time, true
-		default:
-			if t, err := ecs.ParseTime(v.Text); err == nil {
-				ts, hasTime = t, true
-			}
+		if t, ok := v.Time(); ok {
+			ts, hasTime = t, true
+		} else if t, err := ecs.ParseTime(v.Text); err == nil {
+			ts, hasTime = t, true
 		}
 	}
 
@@ -120,12 +117,8 @@ func eventData(data *Element, f ecs.Fields) {
 			continue
 		}
 		v := c.TextValue()
-		if _, isList := v.Native.([]string); isList {
-			f["winlog.event_data."+name] = v.Native
-			continue
-		}
-		if _, isList := v.Native.([]any); isList {
-			f["winlog.event_data."+name] = v.Native
+		if v.Type&TypeArray != 0 {
+			f["winlog.event_data."+name] = v.Native()
 			continue
 		}
 		// evtx_dump drops trailing white space from EventData text (the
@@ -141,7 +134,7 @@ func eventData(data *Element, f ecs.Fields) {
 // elements under "<prefix>.<child>", and null for an empty element.
 func flattenElement(f ecs.Fields, prefix string, e *Element) {
 	for _, a := range e.Attrs {
-		f[prefix+".#attributes."+a.Name] = a.Value.Native
+		f[prefix+".#attributes."+a.Name] = a.Value.Native()
 	}
 
 	for _, c := range e.Children {
@@ -150,9 +143,9 @@ func flattenElement(f ecs.Fields, prefix string, e *Element) {
 
 	switch {
 	case len(e.Text) > 0 && len(e.Attrs) > 0:
-		f[prefix+".#text"] = e.TextValue().Native
+		f[prefix+".#text"] = e.TextValue().Native()
 	case len(e.Text) > 0:
-		f[prefix] = e.TextValue().Native
+		f[prefix] = e.TextValue().Native()
 	case len(e.Attrs) == 0 && len(e.Children) == 0:
 		f[prefix] = nil
 	}

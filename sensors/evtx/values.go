@@ -50,7 +50,8 @@ const typeString = byte(TypeString)
 // RFC 3339 in UTC with microseconds.
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
-// Value is one decoded Binary XML value.
+// Value is one decoded Binary XML value. It is kept small (40 bytes)
+// because a record holds one per element text and attribute.
 type Value struct {
 	// Type is the value type.
 	Type ValueType
@@ -59,35 +60,102 @@ type Value struct {
 	// upper case without braces, times as RFC 3339 UTC with microseconds,
 	// binary as upper-case hex. Array items are joined with ", ".
 	Text string
-	// Native is the value as evtx_dump writes it in JSON, normalized as
-	// ecs.NormalizeValue does: int64 (float64 above the int64 range),
-	// float64, bool, string, []string or []any for arrays, nil for null.
-	Native any
-	// Time is set for FILETIME and SYSTEMTIME values.
-	Time time.Time
-	// XML is set for Binary XML values: the elements they contain.
-	XML []*Element
+	// raw is the number of integer, boolean and FILETIME values, and the
+	// float64 bits of real values.
+	raw uint64
+	ext *valueExt
+}
+
+// valueExt holds the parts of rarer values.
+type valueExt struct {
+	items []Value
+	xml   []*Element
+	time  time.Time
 }
 
 // String returns v.Text.
 func (v Value) String() string { return v.Text }
 
+// Native returns the value as evtx_dump writes it in JSON, normalized as
+// ecs.NormalizeValue does: int64 (float64 above the int64 range), float64,
+// bool, string, []string or []any for arrays, nil for null and Binary XML.
+func (v Value) Native() any {
+	switch v.Type {
+	case TypeNull, TypeBinXML:
+		return nil
+	case TypeInt8, TypeInt16, TypeInt32, TypeInt64:
+		return int64(v.raw)
+	case TypeUint8, TypeUint16, TypeUint32, TypeUint64:
+		if v.raw <= math.MaxInt64 {
+			return int64(v.raw)
+		}
+		return float64(v.raw)
+	case TypeReal32, TypeReal64:
+		return math.Float64frombits(v.raw)
+	case TypeBool:
+		return v.raw != 0
+	}
+
+	if v.Type&TypeArray != 0 && v.ext != nil {
+		texts := make([]string, len(v.ext.items))
+		natives := make([]any, len(v.ext.items))
+		allStrings := true
+		for i, item := range v.ext.items {
+			texts[i] = item.Text
+			natives[i] = item.Native()
+			if _, ok := natives[i].(string); !ok {
+				allStrings = false
+			}
+		}
+		if allStrings {
+			return texts
+		}
+		return natives
+	}
+
+	return v.Text
+}
+
+// Time returns the time of a FILETIME or SYSTEMTIME value.
+func (v Value) Time() (time.Time, bool) {
+	switch v.Type {
+	case TypeFileTime:
+		return filetime(v.raw), true
+	case TypeSystemTime:
+		return v.ext.time, true
+	}
+
+	return time.Time{}, false
+}
+
+// XML returns the elements of a Binary XML value, nil for other types.
+func (v Value) XML() []*Element {
+	if v.Type != TypeBinXML || v.ext == nil {
+		return nil
+	}
+
+	return v.ext.xml
+}
+
+// Items returns the items of an array value, nil for other types.
+func (v Value) Items() []Value {
+	if v.Type&TypeArray == 0 || v.ext == nil {
+		return nil
+	}
+
+	return v.ext.items
+}
+
 func stringValue(s string) Value {
-	return Value{Type: TypeString, Text: s, Native: s}
+	return Value{Type: TypeString, Text: s}
 }
 
 func intValue(t ValueType, n int64) Value {
-	return Value{Type: t, Text: strconv.FormatInt(n, 10), Native: n}
+	return Value{Type: t, Text: strconv.FormatInt(n, 10), raw: uint64(n)}
 }
 
 func uintValue(t ValueType, n uint64) Value {
-	v := Value{Type: t, Text: strconv.FormatUint(n, 10)}
-	if n <= math.MaxInt64 {
-		v.Native = int64(n)
-	} else {
-		v.Native = float64(n)
-	}
-	return v
+	return Value{Type: t, Text: strconv.FormatUint(n, 10), raw: n}
 }
 
 // fixedSize returns the size of a fixed-size value type, or 0.
@@ -130,10 +198,7 @@ func (c *chunk) decodeValue(typ byte, off, size uint32, nesting int) (Value, err
 		if err != nil {
 			return Value{}, fmt.Errorf("binary XML value: %w", err)
 		}
-		if elems == nil {
-			elems = []*Element{}
-		}
-		return Value{Type: t, XML: elems}, nil
+		return Value{Type: t, ext: &valueExt{xml: elems}}, nil
 	}
 
 	return decodeScalar(t, b)
@@ -171,19 +236,19 @@ func decodeScalar(t ValueType, b []byte) (Value, error) {
 		return uintValue(t, le.Uint64(b)), nil
 	case TypeReal32:
 		f := float64(math.Float32frombits(le.Uint32(b)))
-		return Value{Type: t, Text: strconv.FormatFloat(f, 'g', -1, 32), Native: f}, nil
+		return Value{Type: t, Text: strconv.FormatFloat(f, 'g', -1, 32), raw: math.Float64bits(f)}, nil
 	case TypeReal64:
 		f := math.Float64frombits(le.Uint64(b))
-		return Value{Type: t, Text: strconv.FormatFloat(f, 'g', -1, 64), Native: f}, nil
+		return Value{Type: t, Text: strconv.FormatFloat(f, 'g', -1, 64), raw: math.Float64bits(f)}, nil
 	case TypeBool:
-		ok := le.Uint32(b) != 0
-		return Value{Type: t, Text: strconv.FormatBool(ok), Native: ok}, nil
+		n := le.Uint32(b)
+		return Value{Type: t, Text: strconv.FormatBool(n != 0), raw: uint64(n)}, nil
 	case TypeBinary, TypeEvtHandle, TypeEvtXML:
 		s := strings.ToUpper(fmt.Sprintf("%x", b))
-		return Value{Type: t, Text: s, Native: s}, nil
+		return Value{Type: t, Text: s}, nil
 	case TypeGUID:
 		s := formatGUID(b)
-		return Value{Type: t, Text: s, Native: s}, nil
+		return Value{Type: t, Text: s}, nil
 	case TypeSizeT:
 		var n uint64
 		switch len(b) {
@@ -195,29 +260,27 @@ func decodeScalar(t ValueType, b []byte) (Value, error) {
 			return Value{}, fmt.Errorf("size_t value of %d bytes, expected 4 or 8", len(b))
 		}
 		s := "0x" + strconv.FormatUint(n, 16)
-		return Value{Type: t, Text: s, Native: s}, nil
+		return Value{Type: t, Text: s}, nil
 	case TypeFileTime:
-		tm := filetime(le.Uint64(b))
-		s := tm.Format(timeLayout)
-		return Value{Type: t, Text: s, Native: s, Time: tm}, nil
+		n := le.Uint64(b)
+		return Value{Type: t, Text: filetime(n).Format(timeLayout), raw: n}, nil
 	case TypeSystemTime:
 		tm := time.Date(int(le.Uint16(b)), time.Month(le.Uint16(b[2:])), int(le.Uint16(b[6:])),
 			int(le.Uint16(b[8:])), int(le.Uint16(b[10:])), int(le.Uint16(b[12:])),
 			int(le.Uint16(b[14:]))*int(time.Millisecond), time.UTC)
-		s := tm.Format(timeLayout)
-		return Value{Type: t, Text: s, Native: s, Time: tm}, nil
+		return Value{Type: t, Text: tm.Format(timeLayout), ext: &valueExt{time: tm}}, nil
 	case TypeSID:
 		s, err := formatSID(b)
 		if err != nil {
 			return Value{}, err
 		}
-		return Value{Type: t, Text: s, Native: s}, nil
+		return Value{Type: t, Text: s}, nil
 	case TypeHex32:
 		s := "0x" + strconv.FormatUint(uint64(le.Uint32(b)), 16)
-		return Value{Type: t, Text: s, Native: s}, nil
+		return Value{Type: t, Text: s}, nil
 	case TypeHex64:
 		s := "0x" + strconv.FormatUint(le.Uint64(b), 16)
-		return Value{Type: t, Text: s, Native: s}, nil
+		return Value{Type: t, Text: s}, nil
 	}
 
 	return Value{}, fmt.Errorf("unknown value type 0x%02x", byte(t))
@@ -265,23 +328,11 @@ func decodeArray(t ValueType, b []byte) (Value, error) {
 	}
 
 	texts := make([]string, len(items))
-	allStrings := true
-	natives := make([]any, len(items))
 	for i, v := range items {
 		texts[i] = v.Text
-		natives[i] = v.Native
-		if _, ok := v.Native.(string); !ok {
-			allStrings = false
-		}
 	}
 
-	v := Value{Type: t, Text: strings.Join(texts, ", ")}
-	if allStrings {
-		v.Native = texts
-	} else {
-		v.Native = natives
-	}
-
+	v := Value{Type: t, Text: strings.Join(texts, ", "), ext: &valueExt{items: items}}
 	return v, nil
 }
 
