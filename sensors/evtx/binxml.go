@@ -253,7 +253,7 @@ func (c *chunk) decodeRecord(start, end uint32) (*Element, error) {
 		return nil, err
 	}
 
-	elems, err := resolveParts(parts, nil, 0)
+	elems, err := p.c.slab.resolveParts(parts, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -547,7 +547,7 @@ func (p *parser) templateInstance() ([]*Element, error) {
 		p.pos += uint32(size)
 	}
 
-	return resolveParts(tpl.parts, values, 0)
+	return p.c.slab.resolveParts(tpl.parts, values, 0)
 }
 
 // template returns the parsed template definition at a chunk offset.
@@ -582,16 +582,57 @@ func (c *chunk) template(off uint32, nesting int) (*template, error) {
 	return t, nil
 }
 
+// arenaBatch is how many elements, values or attributes an arena
+// allocates at once.
+const arenaBatch = 64
+
+// arena hands out elements and the backing arrays of their Text and Attrs
+// slices from batches, which saves most per-record allocations. Each piece
+// is handed out once, and slices are capped at their length, so appends
+// never write into another element's piece.
+type arena struct {
+	elems  []Element
+	values []Value
+	attrs  []Attr
+}
+
+func (a *arena) element() *Element {
+	if len(a.elems) == 0 {
+		a.elems = make([]Element, arenaBatch)
+	}
+	e := &a.elems[0]
+	a.elems = a.elems[1:]
+	return e
+}
+
+func (a *arena) valueSlice(n int) []Value {
+	if len(a.values) < n {
+		a.values = make([]Value, max(n, arenaBatch))
+	}
+	s := a.values[:0:n]
+	a.values = a.values[n:]
+	return s
+}
+
+func (a *arena) attrSlice(n int) []Attr {
+	if len(a.attrs) < n {
+		a.attrs = make([]Attr, max(n, arenaBatch))
+	}
+	s := a.attrs[:0:n]
+	a.attrs = a.attrs[n:]
+	return s
+}
+
 // resolveParts fills substitutions with values and returns the elements
 // of a content list, including elements that substituted Binary XML
 // values contribute.
-func resolveParts(parts []part, values []Value, depth int) ([]*Element, error) {
+func (a *arena) resolveParts(parts []part, values []Value, depth int) ([]*Element, error) {
 	var out []*Element
 	for i := range parts {
 		pt := &parts[i]
 		switch pt.kind {
 		case partElement:
-			e, err := resolveNode(pt.elem, values, depth+1)
+			e, err := a.resolveNode(pt.elem, values, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -609,14 +650,15 @@ func resolveParts(parts []part, values []Value, depth int) ([]*Element, error) {
 }
 
 // resolveNode fills in one template element.
-func resolveNode(n *node, values []Value, depth int) (*Element, error) {
+func (a *arena) resolveNode(n *node, values []Value, depth int) (*Element, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("elements nested deeper than %d", maxDepth)
 	}
 
-	e := &Element{Name: n.name}
+	e := a.element()
+	e.Name = n.name
 	if len(n.attrs) > 0 {
-		e.Attrs = make([]Attr, 0, len(n.attrs))
+		e.Attrs = a.attrSlice(len(n.attrs))
 	}
 	texts, elems := 0, 0
 	for i := range n.kids {
@@ -628,15 +670,15 @@ func resolveNode(n *node, values []Value, depth int) (*Element, error) {
 		}
 	}
 	if texts > 0 {
-		e.Text = make([]Value, 0, texts)
+		e.Text = a.valueSlice(texts)
 	}
 	if elems > 0 {
 		e.Children = make([]*Element, 0, elems)
 	}
-	for _, a := range n.attrs {
-		v, ok := attrValue(a.parts, values)
+	for _, na := range n.attrs {
+		v, ok := attrValue(na.parts, values)
 		if ok {
-			e.Attrs = append(e.Attrs, Attr{Name: a.name, Value: v})
+			e.Attrs = append(e.Attrs, Attr{Name: na.name, Value: v})
 		}
 	}
 
@@ -646,7 +688,7 @@ func resolveNode(n *node, values []Value, depth int) (*Element, error) {
 		case partText:
 			e.Text = append(e.Text, pt.text)
 		case partElement:
-			c, err := resolveNode(pt.elem, values, depth+1)
+			c, err := a.resolveNode(pt.elem, values, depth+1)
 			if err != nil {
 				return nil, err
 			}

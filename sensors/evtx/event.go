@@ -15,7 +15,10 @@ import (
 // param1, param2, ..., and UserData flattened under winlog.user_data with
 // evtx_dump's "#attributes" and "#text" keys. It returns the
 // TimeCreated/@SystemTime and whether the event has one.
-func eventFields(root *Element) (ecs.Fields, time.Time, bool) {
+func eventFields(root *Element, keys *fieldKeys) (ecs.Fields, time.Time, bool) {
+	if keys == nil {
+		keys = newFieldKeys()
+	}
 	f := make(ecs.Fields, 48)
 	var ts time.Time
 	var hasTime bool
@@ -70,7 +73,7 @@ func eventFields(root *Element) (ecs.Fields, time.Time, bool) {
 	if lv := windowsLevel(text("Level")); lv != "" {
 		f["log.level"] = lv
 	}
-	f["event.dataset"] = "windows." + strings.ToLower(channel)
+	f["event.dataset"] = keys.dataset(channel)
 	f["event.module"] = "windows"
 	f["event.kind"] = "event"
 	if v, ok := attr("TimeCreated", "SystemTime"); ok {
@@ -82,7 +85,7 @@ func eventFields(root *Element) (ecs.Fields, time.Time, bool) {
 	}
 
 	if data := root.Child("EventData"); data != nil {
-		eventData(data, f)
+		eventData(data, f, keys)
 	}
 
 	if user := root.Child("UserData"); user != nil {
@@ -102,7 +105,7 @@ func eventFields(root *Element) (ecs.Fields, time.Time, bool) {
 // NOTE: evtx_dump is known here only through its JSON in the Sigma
 // regression data. Trailing white space is trimmed as that JSON shows.
 // Leading white space is kept, since no sample shows what evtx_dump does.
-func eventData(data *Element, f ecs.Fields) {
+func eventData(data *Element, f ecs.Fields, keys *fieldKeys) {
 	index := 0
 	for _, c := range data.Children {
 		name := c.Name
@@ -117,14 +120,15 @@ func eventData(data *Element, f ecs.Fields) {
 			continue
 		}
 		v := c.TextValue()
+		key := keys.eventData(name)
 		if v.Type&TypeArray != 0 {
-			f["winlog.event_data."+name] = v.Native()
+			f[key] = v.Native()
 			continue
 		}
 		// evtx_dump drops trailing white space from EventData text (the
 		// Sigma regression JSON shows it on Sysmon command lines), and rules
 		// written against that JSON expect the trimmed value.
-		f["winlog.event_data."+name] = strings.TrimRight(v.Text, " \t\r\n")
+		f[key] = strings.TrimRight(v.Text, " \t\r\n")
 	}
 }
 
@@ -149,6 +153,39 @@ func flattenElement(f ecs.Fields, prefix string, e *Element) {
 	case len(e.Attrs) == 0 && len(e.Children) == 0:
 		f[prefix] = nil
 	}
+}
+
+// fieldKeys caches the field names and values built from event names,
+// so each is allocated once per file.
+type fieldKeys struct {
+	data     map[string]string
+	datasets map[string]string
+}
+
+func newFieldKeys() *fieldKeys {
+	return &fieldKeys{data: make(map[string]string), datasets: make(map[string]string)}
+}
+
+// eventData returns "winlog.event_data." + name.
+func (k *fieldKeys) eventData(name string) string {
+	if s, ok := k.data[name]; ok {
+		return s
+	}
+
+	s := "winlog.event_data." + name
+	k.data[name] = s
+	return s
+}
+
+// dataset returns "windows." + the channel in lower case.
+func (k *fieldKeys) dataset(channel string) string {
+	if s, ok := k.datasets[channel]; ok {
+		return s
+	}
+
+	s := "windows." + strings.ToLower(channel)
+	k.datasets[channel] = s
+	return s
 }
 
 // parseInt reads a decimal or 0x-prefixed hex integer.

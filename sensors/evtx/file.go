@@ -45,6 +45,7 @@ type File struct {
 	// Dirty reports the file header flag set while Windows had the log open
 	// and had not flushed it.
 	Dirty bool
+	keys  *fieldKeys
 }
 
 // Record is one event record.
@@ -106,7 +107,7 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 		return nil, fmt.Errorf("evtx header: signature %q: %w", hdr[:8], ErrNotEVTX)
 	}
 
-	f := &File{r: r, size: size}
+	f := &File{r: r, size: size, keys: newFieldKeys()}
 	f.Version = [2]uint16{binary.LittleEndian.Uint16(hdr[38:]), binary.LittleEndian.Uint16(hdr[36:])}
 	f.Dirty = binary.LittleEndian.Uint32(hdr[120:])&1 != 0
 	f.HeaderOK = crc32.ChecksumIEEE(hdr[:120]) == binary.LittleEndian.Uint32(hdr[124:])
@@ -143,6 +144,9 @@ func (f *File) Records(fn func(rec Record) error) (Stats, error) {
 		}
 
 		c, err := newChunk(buf)
+		if c != nil {
+			c.keys = f.keys
+		}
 		if err != nil {
 			if isEmptyChunk(buf) {
 				continue
@@ -179,6 +183,10 @@ type chunk struct {
 	freeSpace uint32
 	names     map[uint32]string
 	templates map[uint32]*template
+	slab      arena
+	// keys caches field names such as "winlog.event_data.<Name>" for the
+	// whole file.
+	keys *fieldKeys
 }
 
 // newChunk checks a chunk's signature and checksums.
@@ -234,7 +242,7 @@ func (c *chunk) records(index int, st *Stats, fn func(Record) error) error {
 			continue
 		}
 
-		fields, ts, ok := eventFields(root)
+		fields, ts, ok := eventFields(root, c.keys)
 		if !ok {
 			ts = written
 		}

@@ -194,7 +194,7 @@ func (c *chunk) decodeValue(typ byte, off, size uint32, nesting int) (Value, err
 		if err != nil {
 			return Value{}, fmt.Errorf("binary XML value: %w", err)
 		}
-		elems, err := resolveParts(parts, nil, 0)
+		elems, err := c.slab.resolveParts(parts, nil, 0)
 		if err != nil {
 			return Value{}, fmt.Errorf("binary XML value: %w", err)
 		}
