@@ -149,7 +149,7 @@ func TestDamagedInput(t *testing.T) {
 	tests := []struct {
 		name           string
 		damage         func([]byte) []byte
-		records        int // -1: fewer than the intact file
+		records        int
 		badChunks      int
 		badRecords     int
 		wantErrNotEVTX bool
@@ -200,6 +200,33 @@ func TestDamagedInput(t *testing.T) {
 			},
 			records:    total - firstChunkRecords,
 			badRecords: 1,
+		},
+		{
+			name: "dirty header counting one chunk",
+			damage: func(b []byte) []byte {
+				binary.LittleEndian.PutUint16(b[42:], 1)
+				binary.LittleEndian.PutUint32(b[120:], 1)
+				binary.LittleEndian.PutUint32(b[124:], crc32.ChecksumIEEE(b[:120]))
+				return b
+			},
+			records: total,
+		},
+		{
+			name: "clean header counting one chunk",
+			damage: func(b []byte) []byte {
+				binary.LittleEndian.PutUint16(b[42:], 1)
+				binary.LittleEndian.PutUint32(b[124:], crc32.ChecksumIEEE(b[:120]))
+				return b
+			},
+			records: firstChunkRecords,
+		},
+		{
+			name: "damaged header",
+			damage: func(b []byte) []byte {
+				b[42] ^= 0xff
+				return b
+			},
+			records: total,
 		},
 		{
 			name:           "not an EVTX file",

@@ -35,15 +35,20 @@ type File struct {
 	r    io.ReaderAt
 	size int64
 	// chunks is the number of chunk slots read: the chunk count of the file
-	// header, limited to what the file size holds.
+	// header, limited to what the file size holds, or every slot when the
+	// header is damaged or dirty.
 	chunks int
+	// declared is the chunk count of a valid file header. Slots past it
+	// that fail the chunk checks are unused space, not bad chunks.
+	declared int
 	// HeaderOK reports whether the file header checksum matched. When it
 	// did not, every 64 KiB slot after the header is tried as a chunk.
 	HeaderOK bool
 	// Version is the format version of the file header (major, minor).
 	Version [2]uint16
 	// Dirty reports the file header flag set while Windows had the log open
-	// and had not flushed it.
+	// and had not flushed it. The header's chunk count may then miss the
+	// newest chunks, so every slot is tried.
 	Dirty bool
 	keys  *fieldKeys
 }
@@ -114,16 +119,16 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 	// A partial slot at the end (a truncated file) is counted and read, so
 	// Records reports it as a bad chunk.
 	slots := int((size - fileHeaderSize + chunkSize - 1) / chunkSize)
-	f.chunks = slots
-	if count := int(binary.LittleEndian.Uint16(hdr[42:])); f.HeaderOK && count < slots {
-		f.chunks = count
+	f.chunks, f.declared = slots, slots
+	if f.HeaderOK {
+		f.declared = int(binary.LittleEndian.Uint16(hdr[42:]))
+		if !f.Dirty && f.declared < slots {
+			f.chunks = f.declared
+		}
 	}
 
 	return f, nil
 }
-
-// errStop is returned by a Records callback wrapper to end iteration.
-var errStop = errors.New("stop")
 
 // Records decodes every record of the file in order and calls fn for each.
 // Bad chunks and records are skipped and counted in the returned Stats. An
@@ -134,6 +139,9 @@ func (f *File) Records(fn func(rec Record) error) (Stats, error) {
 	for i := 0; i < f.chunks; i++ {
 		off := int64(fileHeaderSize) + int64(i)*chunkSize
 		n, err := f.r.ReadAt(buf, off)
+		if n < chunkSize && i >= f.declared {
+			continue
+		}
 		if n < chunkSize {
 			st.BadChunks++
 			if err == nil || errors.Is(err, io.EOF) {
@@ -148,7 +156,7 @@ func (f *File) Records(fn func(rec Record) error) (Stats, error) {
 			c.keys = f.keys
 		}
 		if err != nil {
-			if isEmptyChunk(buf) {
+			if isEmptyChunk(buf) || i >= f.declared {
 				continue
 			}
 			st.BadChunks++
