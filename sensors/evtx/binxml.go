@@ -51,7 +51,7 @@ type Element struct {
 type Attr struct {
 	// Name is the attribute name.
 	Name string
-	// Value is the attribute value; an attribute made of several pieces
+	// Value is the attribute value. An attribute made of several pieces
 	// is joined into one string value.
 	Value Value
 }
@@ -259,7 +259,7 @@ func (c *chunk) decodeRecord(start, end uint32) (*Element, error) {
 	}
 
 	if len(elems) == 0 {
-		return nil, errors.New("record holds no element")
+		return nil, errors.New("record contains no element")
 	}
 
 	return elems[0], nil

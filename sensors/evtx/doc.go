@@ -1,8 +1,8 @@
 // Package evtx reads Windows event log files (.evtx) without cgo or an
-// outside parser, and turns each event record into an ecs.Event in the
-// Winlogbeat shape that sensors/logparse gives the evtx_dump JSON of the
-// same record, so a Sigma rule matches a .evtx file and its JSON rendering
-// alike.
+// outside parser. Each event record becomes an ecs.Event in the Winlogbeat
+// shape, with the fields and value types that sensors/logparse gives the
+// evtx_dump JSON of the same record. A Sigma rule therefore matches a .evtx
+// file and its JSON rendering alike.
 //
 // A file is a 4096-byte file header followed by 64 KiB chunks. Each chunk
 // ("ElfChnk\x00") has a 512-byte header with CRC32 checksums of the header

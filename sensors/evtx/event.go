@@ -9,12 +9,12 @@ import (
 )
 
 // eventFields maps a decoded Event element to the Winlogbeat shape, field
-// for field as sensors/logparse maps the evtx_dump JSON of the same record:
-// System values as text (record id, process and thread ids as int64),
-// EventData values as text (arrays as lists), unnamed Data elements as
-// param1, param2, ..., and UserData flattened under winlog.user_data with
-// evtx_dump's "#attributes" and "#text" keys. It returns the
-// TimeCreated/@SystemTime and whether the event has one.
+// for field as sensors/logparse maps the evtx_dump JSON of the same record.
+// System values are text, except the record id and the process and thread
+// ids (int64). EventData values are text, and arrays are lists. UserData
+// is flattened under winlog.user_data with evtx_dump's "#attributes" and
+// "#text" keys. It also returns TimeCreated/@SystemTime and whether the
+// event has one.
 func eventFields(root *Element, keys *fieldKeys) (ecs.Fields, time.Time, bool) {
 	if keys == nil {
 		keys = newFieldKeys()
@@ -98,8 +98,8 @@ func eventFields(root *Element, keys *fieldKeys) (ecs.Fields, time.Time, bool) {
 }
 
 // eventData maps the children of EventData. Data elements with a Name
-// attribute become winlog.event_data.<Name>; unnamed ones are numbered by
-// their position among the Data elements (param1, param2, ...). Other
+// attribute become winlog.event_data.<Name>, and unnamed ones are numbered
+// by their position among the Data elements (param1, param2, ...). Other
 // children keep their element name. An element without content is left
 // out, as evtx_dump writes it as null.
 // NOTE: evtx_dump is known here only through its JSON in the Sigma
@@ -133,9 +133,10 @@ func eventData(data *Element, f ecs.Fields, keys *fieldKeys) {
 }
 
 // flattenElement writes an element the way evtx_dump's JSON of it is
-// flattened: attributes under "<prefix>.#attributes.<name>", text as
-// "<prefix>" (or "<prefix>.#text" when the element has attributes), child
-// elements under "<prefix>.<child>", and null for an empty element.
+// flattened. Attributes go under "<prefix>.#attributes.<name>" and child
+// elements under "<prefix>.<child>". Text is "<prefix>", or
+// "<prefix>.#text" when the element has attributes. An empty element is
+// null.
 func flattenElement(f ecs.Fields, prefix string, e *Element) {
 	for _, a := range e.Attrs {
 		f[prefix+".#attributes."+a.Name] = a.Value.Native()

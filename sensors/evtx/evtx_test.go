@@ -364,10 +364,10 @@ func BenchmarkRecords(b *testing.B) {
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
 }
 
-// FuzzDecodeChunk decodes one chunk built from the input: the input is the
-// chunk's used bytes (header and records), padded to 64 KiB with the free
-// space offset and checksums set to match, so every mutation reaches the
-// record and Binary XML decoders. Seeds are the used part of the first
+// FuzzDecodeChunk decodes one chunk built from the input. The input is the
+// chunk's used bytes (header and records). The target pads it to 64 KiB
+// and sets the free space offset and checksums to match, so every mutation
+// reaches the record and Binary XML decoders. Seeds are the used part of the first
 // chunk of small real files, which keeps inputs a few KiB long.
 func FuzzDecodeChunk(f *testing.F) {
 	for _, path := range []string{
