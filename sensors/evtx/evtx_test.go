@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/i18n"
 )
 
 const (
@@ -406,4 +407,32 @@ func FuzzDecodeChunk(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+// TestUserMessages checks the catalog texts of a non-EVTX input and of
+// the read summary in both languages.
+func TestUserMessages(t *testing.T) {
+	_, err := Open(bytes.NewReader([]byte("{\"Event\":{}}")), 12)
+	var notEVTX *NotEVTXError
+	if !errors.As(err, &notEVTX) || !errors.Is(err, ErrNotEVTX) {
+		t.Fatalf("error %v, expected a *NotEVTXError", err)
+	}
+
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"not EVTX, English", notEVTX.Text(i18n.EN), "Not a Windows event log file (.evtx): 12 bytes, shorter than the 4096-byte file header. Export the log from Event Viewer as .evtx, or read its JSON rendering as a log file."},
+		{"not EVTX, Vietnamese", notEVTX.Text(i18n.VI), "Không phải tệp nhật ký sự kiện Windows (.evtx): 12 bytes, shorter than the 4096-byte file header. Hãy xuất nhật ký từ Event Viewer dưới dạng .evtx, hoặc đọc bản JSON của nó như một tệp nhật ký."},
+		{"summary, English", Stats{Records: 5, Chunks: 2, BadChunks: 1}.Summary(i18n.EN, "a.evtx"), "a.evtx: read 5 events from 2 chunks, skipped 1 damaged chunks and 0 damaged records."},
+		{"summary, Vietnamese", Stats{Records: 5, Chunks: 2, BadChunks: 1}.Summary(i18n.VI, "a.evtx"), "a.evtx: đã đọc 5 sự kiện từ 2 khối (chunk), bỏ qua 1 khối hỏng và 0 bản ghi hỏng."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %q\nexpected %q", tt.got, tt.want)
+			}
+		})
+	}
 }

@@ -26,10 +26,6 @@ var (
 	recordMagic = []byte("**\x00\x00")
 )
 
-// ErrNotEVTX is returned by Open when the input does not start with the
-// "ElfFile\x00" signature of an EVTX file header.
-var ErrNotEVTX = errors.New("not an EVTX file: the file header signature \"ElfFile\\x00\" is missing")
-
 // File is an open EVTX file. It is not safe for concurrent use.
 type File struct {
 	r    io.ReaderAt
@@ -96,11 +92,11 @@ func (s *Stats) note(err error) {
 }
 
 // Open reads the file header of an EVTX file of size bytes. A header whose
-// checksum does not match is accepted (see File.HeaderOK); a missing
-// signature returns ErrNotEVTX.
+// checksum does not match is accepted (see File.HeaderOK). Input without
+// the signature returns a *NotEVTXError, which matches ErrNotEVTX.
 func Open(r io.ReaderAt, size int64) (*File, error) {
 	if size < fileHeaderSize {
-		return nil, fmt.Errorf("evtx header: file is %d bytes, an EVTX file has at least %d: %w", size, fileHeaderSize, ErrNotEVTX)
+		return nil, &NotEVTXError{Detail: fmt.Sprintf("%d bytes, shorter than the %d-byte file header", size, fileHeaderSize)}
 	}
 
 	hdr := make([]byte, fileHeaderSize)
@@ -109,7 +105,7 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 	}
 
 	if !bytes.Equal(hdr[:8], fileMagic) {
-		return nil, fmt.Errorf("evtx header: signature %q: %w", hdr[:8], ErrNotEVTX)
+		return nil, &NotEVTXError{Detail: fmt.Sprintf("signature %q, expected %q", hdr[:8], fileMagic)}
 	}
 
 	f := &File{r: r, size: size, keys: newFieldKeys()}
