@@ -243,6 +243,15 @@ func TestTokensAndUserData(t *testing.T) {
 	if r.ID != 42 {
 		t.Errorf("record id %d", r.ID)
 	}
+
+	wantXML := `<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>` +
+		`<Provider Name="Test-Provider"/><EventID>1337</EventID><Level>3</Level>` +
+		`<TimeCreated SystemTime="2019-03-19T00:02:04.319944Z"/><EventRecordID>42</EventRecordID>` +
+		`<Execution/><Channel>Test/Operational</Channel></System>` +
+		`<UserData><Info a="x&lt;y">text &amp; moreCDATA &lt;raw&gt;A<Count>5</Count><Empty/></Info></UserData></Event>`
+	if got := r.Root.XML(); got != wantXML {
+		t.Errorf("XML\n%s\nexpected\n%s", got, wantXML)
+	}
 }
 
 // writeUserData writes the Binary XML value that becomes UserData:
