@@ -31,6 +31,9 @@ const (
 	tokMoreBit         = 0x40
 	maxDepth           = 64
 	maxTemplateNesting = 16
+	// maxElements bounds the elements of one record, counting shared
+	// subtrees each time they appear. Real records have a few dozen.
+	maxElements = 1 << 16
 )
 
 // Element is one decoded XML element of an event record.
@@ -262,7 +265,32 @@ func (c *chunk) decodeRecord(start, end uint32) (*Element, error) {
 		return nil, errors.New("record contains no element")
 	}
 
+	budget := maxElements
+	if !withinBudget(elems[0], &budget) {
+		return nil, fmt.Errorf("record expands to more than %d elements", maxElements)
+	}
+
 	return elems[0], nil
+}
+
+// withinBudget walks the tree and reports whether it has at most *budget
+// elements. A template can use one Binary XML substitution value many
+// times, so shared subtrees can make a small record expand to an
+// exponential number of elements. This check bounds what later walks (the
+// field mapping, XML rendering) visit.
+func withinBudget(e *Element, budget *int) bool {
+	*budget--
+	if *budget < 0 {
+		return false
+	}
+
+	for _, c := range e.Children {
+		if !withinBudget(c, budget) {
+			return false
+		}
+	}
+
+	return true
 }
 
 // content parses tokens until the end of the fragment (top level) or the

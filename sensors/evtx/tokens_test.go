@@ -297,3 +297,25 @@ func writeUserData(x *bxml) {
 	x.u8(tokEndElement) // UserData
 	x.u8(tokEOF)
 }
+
+// TestElementBudget checks that a tree whose shared subtrees expand past
+// maxElements is rejected, and a normal one is not.
+func TestElementBudget(t *testing.T) {
+	leaf := &Element{Name: "Leaf"}
+	level := leaf
+	for range 20 {
+		// Each level refers to the one below twice: 2^20 elements in all.
+		level = &Element{Name: "Level", Children: []*Element{level, level}}
+	}
+
+	budget := maxElements
+	if withinBudget(level, &budget) {
+		t.Error("a tree of 2^21 element references passed the budget")
+	}
+
+	budget = maxElements
+	small := &Element{Name: "Event", Children: []*Element{{Name: "System"}, {Name: "EventData"}}}
+	if !withinBudget(small, &budget) {
+		t.Error("a tree of 3 elements failed the budget")
+	}
+}
