@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -121,21 +123,26 @@ func TestRulesTestExplainsMatches(t *testing.T) {
 	}
 }
 
-func TestHuntFolderLeavesOutEVTX(t *testing.T) {
+func TestHuntReadsEVTXAndItsJSONTwin(t *testing.T) {
 	dir := sharedData + "/sigma/regression_data/rules/windows/process_creation/proc_creation_win_wmic_recon_process"
 	code, out, errOut := runCLI(t, "hunt", "--format", "json", "--lang", "en",
 		"--rules", sharedData+"/sigma/rules/windows/process_creation/proc_creation_win_wmic_recon_process.yml", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "left out") || !strings.Contains(errOut, ".evtx") {
-		t.Errorf("stderr does not report the EVTX file as left out: %s", errOut)
+	if !strings.Contains(errOut, "left out 1 files") {
+		t.Errorf("stderr does not report info.yml as left out: %s", errOut)
 	}
-	if n := len(decodeLines(t, []byte(out))); n != 1 {
-		t.Errorf("%d detections from the folder's JSON events, want 1", n)
+	if n := len(decodeLines(t, []byte(out))); n != 2 {
+		t.Errorf("%d detections from the folder, want 2 (the .evtx and its .json twin)", n)
 	}
-	code, _, errOut = runCLI(t, "hunt", "--lang", "en", dir+"/221b251a-357a-49a9-920a-271802777cc0.evtx")
-	if code != 1 || !strings.Contains(errOut, "evtx_dump") {
-		t.Errorf("named EVTX file: exit %d, stderr %q; want exit 1 with the evtx_dump hint", code, errOut)
+}
+
+func TestHuntRejectsBinaryFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "blob")
+	os.WriteFile(path, bytes.Repeat([]byte{0x7f, 'E', 'L', 'F', 0, 0, 0, 0}, 512), 0o755)
+	code, _, errOut := runCLI(t, "hunt", "--lang", "en", path)
+	if code != 1 || !strings.Contains(errOut, "NUL bytes") {
+		t.Errorf("binary file: exit %d, stderr %q; want exit 1 naming the NUL bytes", code, errOut)
 	}
 }

@@ -198,10 +198,7 @@ func hunt(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.For
 func readError(path string, err error) error {
 	var unsupported *filesource.UnsupportedError
 	if errors.As(err, &unsupported) {
-		switch unsupported.Kind {
-		case filesource.KindEVTX:
-			return fail("cli.hunt.evtx", path)
-		case filesource.KindBinary:
+		if unsupported.Kind == filesource.KindBinary {
 			return fail("cli.hunt.binary", path)
 		}
 	}

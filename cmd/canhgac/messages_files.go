@@ -6,18 +6,18 @@ import "github.com/canhgac/canhgac/i18n"
 func init() {
 	i18n.Register(map[string]i18n.Message{
 		"cli.hunt.summary": {
-			VI: "săn tìm ngoại tuyến: chạy quy tắc phát hiện Sigma trên tệp nhật ký, tệp sự kiện JSON và tệp pcap",
-			EN: "offline hunt: run Sigma detection rules over log files, JSON event files and pcap files",
+			VI: "săn tìm ngoại tuyến: chạy quy tắc phát hiện Sigma trên tệp nhật ký, tệp sự kiện JSON, tệp EVTX và tệp pcap",
+			EN: "offline hunt: run Sigma detection rules over log files, JSON event files, EVTX files and pcap files",
 		},
 		"cli.hunt.usage": {
 			VI: "Cách dùng: canhgac hunt [--rules ĐƯỜNG_DẪN[,ĐƯỜNG_DẪN]] [--format table|json|csv] ĐƯỜNG_DẪN...\n\n" +
-				"Đọc các tệp (hoặc mọi tệp trong thư mục) — nhật ký syslog, sshd, auditd, nginx/Apache, JSON lines\n" +
-				"(ECS, Winlogbeat, evtx_dump) và pcap/pcapng — rồi chạy cùng bộ máy phát hiện như đường ống trực tiếp.\n" +
+				"Đọc các tệp (hoặc mọi tệp trong thư mục) — nhật ký syslog, sshd, auditd, nginx/Apache, JSON (ECS,\n" +
+				"Winlogbeat, evtx_dump), EVTX của Windows và pcap/pcapng — rồi chạy cùng bộ máy phát hiện như đường ống trực tiếp.\n" +
 				"Mỗi phát hiện in ra: thời gian, mức độ, quy tắc, các trường chính, tệp nguồn và vị trí.\n" +
 				"Không có --rules thì dùng bộ quy tắc đi kèm; --rules nhận tệp hoặc thư mục quy tắc.",
 			EN: "Usage: canhgac hunt [--rules PATH[,PATH]] [--format table|json|csv] PATH...\n\n" +
-				"Reads the files (or every file in a folder) — syslog, sshd, auditd, nginx/Apache logs, JSON lines\n" +
-				"(ECS, Winlogbeat, evtx_dump) and pcap/pcapng — and runs the same detection engine as the live pipeline.\n" +
+				"Reads the files (or every file in a folder) — syslog, sshd, auditd, nginx/Apache logs, JSON (ECS,\n" +
+				"Winlogbeat, evtx_dump), Windows EVTX and pcap/pcapng — and runs the same detection engine as the live pipeline.\n" +
 				"Each detection prints its time, level, rule, key fields, source file and position.\n" +
 				"Without --rules the bundled rule pack is used; --rules takes rule files or folders.",
 		},
@@ -56,10 +56,6 @@ func init() {
 			EN: "left out %d files in the folders that are not logs (.md, .csv, .yml, .yaml, .golden, .rules); name one directly to read it",
 		},
 		"cli.hunt.skip_unsupported": {VI: "bỏ qua: ", EN: "left out: "},
-		"cli.hunt.evtx": {
-			VI: "%s là tệp EVTX của Windows, phiên bản này chưa đọc trực tiếp được: chuyển sang JSON bằng evtx_dump (evtx_dump -o jsonl TỆP > TỆP.jsonl) rồi săn tìm trên tệp .jsonl",
-			EN: "%s is a Windows EVTX file, which this version does not read yet: convert it with evtx_dump (evtx_dump -o jsonl FILE > FILE.jsonl) and hunt the .jsonl file",
-		},
 		"cli.hunt.binary": {
 			VI: "%s không phải tệp nhật ký, tệp JSON hay tệp pcap/pcapng (có byte NUL ở phần đầu): kiểm tra lại đường dẫn",
 			EN: "%s is not a log, JSON or pcap/pcapng file (it has NUL bytes near its start): check the path",

@@ -24,10 +24,10 @@ type regressionInfo struct {
 	} `yaml:"regression_tests_info"`
 }
 
-// TestSigmaHQRegressionJSON runs hunt with each rule of SigmaHQ's
-// regression data on the JSON copy of its test events (the shape evtx_dump
-// writes) and expects SigmaHQ's own match count.
-func TestSigmaHQRegressionJSON(t *testing.T) {
+// TestSigmaHQRegression runs hunt with each rule of SigmaHQ's regression
+// data on its test events, both the .evtx file and its JSON copy (the shape
+// evtx_dump writes), and expects SigmaHQ's own match count from each.
+func TestSigmaHQRegression(t *testing.T) {
 	root := sharedData + "/sigma/regression_data"
 	var infos []string
 	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
@@ -54,29 +54,32 @@ func TestSigmaHQRegressionJSON(t *testing.T) {
 		rule := filepath.Join(sharedData, "sigma", "rules", rel+".yml")
 		id := info.RuleMetadata[0].ID
 		for _, tc := range info.Tests {
-			events := filepath.Join(dir, strings.TrimSuffix(filepath.Base(tc.Path), filepath.Ext(tc.Path))+".json")
-			if _, err := os.Stat(events); err != nil {
-				continue
-			}
-			cases++
-			t.Run(rel, func(t *testing.T) {
-				got := 0
-				for _, doc := range huntJSON(t, []string{rule}, events) {
-					if docString(doc, "rule", "id") == id {
-						got++
+			base := filepath.Join(dir, strings.TrimSuffix(filepath.Base(tc.Path), filepath.Ext(tc.Path)))
+			for _, ext := range []string{".evtx", ".json"} {
+				events := base + ext
+				if _, err := os.Stat(events); err != nil {
+					continue
+				}
+				cases++
+				t.Run(rel+ext, func(t *testing.T) {
+					got := 0
+					for _, doc := range huntJSON(t, []string{rule}, events) {
+						if docString(doc, "rule", "id") == id {
+							got++
+						}
 					}
-				}
-				switch {
-				case tc.MatchCount != nil && got != *tc.MatchCount:
-					t.Errorf("%s: %d detections of rule %s, SigmaHQ expects %d", tc.Name, got, id, *tc.MatchCount)
-				case tc.MatchCount == nil && got == 0:
-					t.Errorf("%s: no detection of rule %s, SigmaHQ expects at least one", tc.Name, id)
-				}
-			})
+					switch {
+					case tc.MatchCount != nil && got != *tc.MatchCount:
+						t.Errorf("%s: %d detections of rule %s, SigmaHQ expects %d", tc.Name, got, id, *tc.MatchCount)
+					case tc.MatchCount == nil && got == 0:
+						t.Errorf("%s: no detection of rule %s, SigmaHQ expects at least one", tc.Name, id)
+					}
+				})
+			}
 		}
 	}
-	if cases < 100 {
-		t.Errorf("only %d regression cases with JSON events found; the data set has about 120", cases)
+	if cases < 200 {
+		t.Errorf("only %d regression files found; the data set has about 120 cases with an .evtx and a .json each", cases)
 	}
 	t.Logf("%d SigmaHQ regression cases", cases)
 }

@@ -1,6 +1,6 @@
-// Package filesource reads whole files offline — log files, JSON-lines
-// event files and packet captures — into pipeline batches, for `canhgac
-// hunt` and for importing files into a running store. Event ids are derived
+// Package filesource reads whole files offline — log files, JSON event
+// files, Windows EVTX files and packet captures — into pipeline batches,
+// for `canhgac hunt` and for importing files into a running store. Event ids are derived
 // from the file's identity and each record's position, so reading the same
 // file twice yields the same ids.
 package filesource
@@ -19,6 +19,7 @@ import (
 
 	"github.com/canhgac/canhgac/ecs"
 	"github.com/canhgac/canhgac/pipeline"
+	"github.com/canhgac/canhgac/sensors/evtx"
 	"github.com/canhgac/canhgac/sensors/logparse"
 )
 
@@ -162,6 +163,15 @@ func Read(ctx context.Context, path string, opts Options, emit func(*pipeline.Ba
 		err = readText(ctx, abs, info.ModTime(), br, opts, b)
 	case KindJSONDocument:
 		err = readJSONDocument(ctx, abs, info.ModTime(), br, opts, b)
+	case KindEVTX:
+		var st evtx.Stats
+		st, err = evtx.ReadFile(ctx, abs, b.add)
+		// Damaged chunks and records are skipped by the reader; they count
+		// as unparseable input here.
+		b.dead += st.BadRecords + st.BadChunks
+		if opts.Progress != nil {
+			opts.Progress(info.Size())
+		}
 	case KindPcap, KindPcapng:
 		if opts.Packets == nil {
 			return 0, 0, &UnsupportedError{Path: path, Kind: kind}
