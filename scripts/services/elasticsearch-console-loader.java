@@ -1,9 +1,9 @@
 // Supplies the console that Elasticsearch 8.x prints its startup banner to.
-// The server loads this class by name from lib/tools/ansi-console; the jar the
-// distribution puts there is not published as a Maven artifact, so
+// The server loads this class by name from lib/tools/ansi-console. The jar that
+// the distribution puts there is not published as a Maven artifact, so
 // scripts/services/elasticsearch compiles this file in its place. A test node
-// runs without a terminal, and like the distribution's loader this returns
-// null then, which tells the server to print nothing to a console.
+// runs without a terminal, so this returns null and the server prints no
+// banner.
 package org.elasticsearch.io.ansi;
 
 import java.nio.charset.Charset;

@@ -1,6 +1,6 @@
 // Writes the serialized org.elasticsearch.bootstrap.ServerArgs that the
 // Elasticsearch 8.x server process reads from its standard input at startup.
-// The distribution's server-cli normally writes these bytes; it is not
+// The distribution's server-cli normally writes these bytes. The CLI is not
 // published as a Maven artifact, so scripts/services/elasticsearch compiles
 // this file against the server jars and runs it before each start.
 //
@@ -31,12 +31,12 @@ public final class ServerArgsWriter {
 
         Settings.Builder settings = Settings.builder();
         for (int i = 4; i < args.length; i++) {
-            int eq = args[i].indexOf('=');
-            if (eq <= 0) {
+            int separator = args[i].indexOf('=');
+            if (separator <= 0) {
                 System.err.println("invalid setting \"" + args[i] + "\": expected KEY=VALUE");
                 System.exit(2);
             }
-            settings.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+            settings.put(args[i].substring(0, separator), args[i].substring(separator + 1));
         }
 
         // An empty, unprotected keystore: the test node has no secure settings.
