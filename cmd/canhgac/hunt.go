@@ -159,33 +159,44 @@ func readInputs(ctx context.Context, c *cli, paths []string, logFormat logparse.
 	return files, events, dead, nil
 }
 
+// huntFiles runs the rules over the files with the offline engine settings
+// and hands every detection to onDetection, in order; an error from
+// onDetection stops the hunt. It returns the counts of readInputs.
+func huntFiles(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.Format, paths []string,
+	onDetection func(sigma.Detection) error) (files, events, dead int, err error) {
+	engine := sigma.NewEngine(rs, huntEngineOptions())
+	var detectErr error
+	emit := func(d sigma.Detection) {
+		if detectErr == nil {
+			detectErr = onDetection(d)
+		}
+	}
+	files, events, dead, err = readInputs(ctx, c, paths, logFormat, func(ev *ecs.Event) error {
+		engine.Process(ev, emit)
+		return detectErr
+	})
+	if err != nil {
+		return files, events, dead, err
+	}
+	engine.Flush(emit)
+	return files, events, dead, detectErr
+}
+
 // hunt runs the rules over the files and prints each detection.
 func hunt(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.Format, paths []string) error {
 	out := c.table(headers(c.lang, "cli.hunt.col.time", "cli.hunt.col.level", "cli.hunt.col.rule",
 		"cli.hunt.col.rule_id", "cli.hunt.col.fields", "cli.hunt.col.source")...)
-	engine := sigma.NewEngine(rs, huntEngineOptions())
-	var writeErr error
 	count := 0
-	print := func(d sigma.Detection) {
+	files, events, dead, err := huntFiles(ctx, c, rs, logFormat, paths, func(d sigma.Detection) error {
 		count++
-		if writeErr == nil {
-			cells := detectionCells(c.lang, d)
-			if c.format == "csv" {
-				cells[1] = d.Level
-			}
-			writeErr = out.Row(cells, detectionDocument(d))
+		cells := detectionCells(c.lang, d)
+		if c.format == "csv" {
+			cells[1] = d.Level
 		}
-	}
-	files, events, dead, err := readInputs(ctx, c, paths, logFormat, func(ev *ecs.Event) error {
-		engine.Process(ev, print)
-		return writeErr
+		return out.Row(cells, detectionDocument(d))
 	})
 	if err != nil {
 		return err
-	}
-	engine.Flush(print)
-	if writeErr != nil {
-		return writeErr
 	}
 	if err := out.Flush(); err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/canhgac/canhgac/detections/sigma"
-	"github.com/canhgac/canhgac/ecs"
 	"github.com/canhgac/canhgac/i18n"
 	"github.com/canhgac/canhgac/sensors/logparse"
 )
@@ -53,32 +52,19 @@ func rulesTestCommand() *command {
 
 func testRules(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.Format, paths []string) error {
 	out := c.table(headers(c.lang, "cli.hunt.col.time", "cli.hunt.col.rule_id", "cli.hunt.col.source", "cli.rules_test.col.why")...)
-	engine := sigma.NewEngine(rs, huntEngineOptions())
-	var writeErr error
 	matches := 0
-	print := func(d sigma.Detection) {
+	files, _, _, err := huntFiles(ctx, c, rs, logFormat, paths, func(d sigma.Detection) error {
 		matches++
-		if writeErr != nil {
-			return
-		}
 		source := ""
 		if ev := lastEvent(d); ev != nil {
 			source = eventPosition(ev)
 		}
 		doc := detectionDocument(d)
 		doc["why"] = d.Why
-		writeErr = out.Row([]string{d.Time.UTC().Format(time.RFC3339), d.RuleID, source, strings.Join(d.Why, "; ")}, doc)
-	}
-	files, _, _, err := readInputs(ctx, c, paths, logFormat, func(ev *ecs.Event) error {
-		engine.Process(ev, print)
-		return writeErr
+		return out.Row([]string{d.Time.UTC().Format(time.RFC3339), d.RuleID, source, strings.Join(d.Why, "; ")}, doc)
 	})
 	if err != nil {
 		return err
-	}
-	engine.Flush(print)
-	if writeErr != nil {
-		return writeErr
 	}
 	if err := out.Flush(); err != nil {
 		return err
