@@ -231,7 +231,8 @@ func parseSSHD(msg string, f ecs.Fields) {
 			setPort(f, port)
 		}
 	case strings.HasPrefix(m, "Connection closed by "), strings.HasPrefix(m, "Connection reset by "):
-		rest := m[len("Connection closed by "):]
+		// "closed by " and "reset by " differ in length; cut at " by ".
+		_, rest, _ := strings.Cut(m, " by ")
 		user, host, port, authenticating := userHostPort(rest)
 		if authenticating {
 			setAction(f, ActionSSHConnClosed, categoryAuth, typeEnd, "failure")
