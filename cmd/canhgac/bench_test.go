@@ -5,11 +5,11 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/internal/cputime"
 	"github.com/canhgac/canhgac/pipeline"
 	"github.com/canhgac/canhgac/pipeline/embedded"
 	"github.com/canhgac/canhgac/sensors/filesource"
@@ -58,8 +58,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	defer store.Close()
 	pipe := pipeline.New(store, newDetector(rs, liveEngineOptions(log)), pipeline.Options{Region: "dc1", Sensor: "bench", Logger: log})
 	done := make(chan error, 1)
-	var cpuBefore syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &cpuBefore)
+	cpuBefore := cputime.Process()
 	b.ResetTimer()
 	start := time.Now()
 	go func() { done <- pipe.Run(context.Background()) }()
@@ -82,10 +81,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	var cpuAfter syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &cpuAfter)
-	cpu := time.Duration(cpuAfter.Utime.Nano()+cpuAfter.Stime.Nano()-cpuBefore.Utime.Nano()-cpuBefore.Stime.Nano()) * time.Nanosecond
+	cpu := cputime.Process() - cpuBefore
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/event")
-	b.ReportMetric(float64(cpuAfter.Maxrss)/1024, "peak-RSS-MiB")
+	b.ReportMetric(cputime.PeakRSSMiB(), "peak-RSS-MiB")
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/canhgac/canhgac/detections/sigma"
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/internal/cputime"
 	"github.com/canhgac/canhgac/sensors/logparse"
 	"github.com/canhgac/canhgac/sensors/packet"
 )
@@ -486,7 +487,7 @@ func BenchmarkPackAuth(b *testing.B) {
 	shifted := make([]*ecs.Event, len(evs))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU(b)
+	cpu := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		k := i % len(evs)
 		if k == 0 {
@@ -504,7 +505,7 @@ func BenchmarkPackAuth(b *testing.B) {
 	b.StopTimer()
 	// The CPU time includes the copies made while the timer is stopped,
 	// so events/cpu-s slightly understates the engine.
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu, "events")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 

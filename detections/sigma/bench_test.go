@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/internal/cputime"
 )
 
 const otrfDir = "../../../shared/data/logs/windows_json/otrf"
@@ -55,12 +56,12 @@ func BenchmarkSharedRulesWindows(b *testing.B) {
 	emit := func(Detection) {}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU(b)
+	cpu := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		e.Process(evs[i%len(evs)], emit)
 	}
 	b.StopTimer()
-	reportCPU(b, cpu)
+	cputime.Report(b, cpu, "events")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 

@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/internal/cputime"
 	"github.com/canhgac/canhgac/pipeline/kql"
 )
 
@@ -78,7 +78,7 @@ func BenchmarkWriteBatch(b *testing.B) {
 		batches[i] = g.batch(i*size, size)
 	}
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if err := s.WriteBatch(ctx, &Batch{Events: batches[i]}); err != nil {
 			b.Fatal(err)
@@ -86,16 +86,7 @@ func BenchmarkWriteBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
 	// CPU time per event is steadier than wall time on a shared machine.
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*size), "cpu-µs/event")
-}
-
-// cpuTime returns the user and system CPU time of this process.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(b.N*size), "cpu-µs/event")
 }
 
 var (

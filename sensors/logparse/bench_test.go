@@ -3,9 +3,10 @@ package logparse
 import (
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/canhgac/canhgac/internal/cputime"
 )
 
 // benchLines decodes the sample lines b.N times in total and reports lines
@@ -26,14 +27,14 @@ func benchLines(b *testing.B, format Format, lines []string) {
 	emit := func(Record) { n++ }
 	b.SetBytes(int64(size / len(lines)))
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		d.Decode(Line{Data: data[i%len(data)], Offset: int64(i)}, emit)
 	}
 	d.Flush(emit)
 	b.StopTimer()
-	reportRates(b, cpuTime()-cpu0)
+	reportRates(b, cputime.Process()-cpu0)
 }
 
 // reportRates reports lines per wall-clock second and lines per CPU second
@@ -45,15 +46,6 @@ func reportRates(b *testing.B, cpu time.Duration) {
 	if cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "lines/cpu-s")
 	}
-}
-
-// cpuTime returns the user and system CPU time of the process.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchFile(b *testing.B, path string) []string {
@@ -107,7 +99,7 @@ var accessRE = regexp.MustCompile(`^(\S+) (\S+) (.*?) \[([^\]]+)\] "((?:[^"\\]|\
 func BenchmarkAccessRegexp(b *testing.B) {
 	lines := benchFile(b, "logs/web/elastic-examples/apache_access_combined.log")
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if accessRE.FindStringSubmatchIndex(lines[i%len(lines)]) == nil {
@@ -115,5 +107,5 @@ func BenchmarkAccessRegexp(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	reportRates(b, cpuTime()-cpu0)
+	reportRates(b, cputime.Process()-cpu0)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canhgac/canhgac/internal/cputime"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 )
@@ -43,7 +44,7 @@ func BenchmarkSummarize(b *testing.B) {
 			packets := float64(s.Packets)
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			cpuBefore := cpuTime()
+			cpuBefore := cputime.Process()
 			b.ResetTimer()
 			for b.Loop() {
 				if _, err := Summarize(bytes.NewReader(raw), Options{}); err != nil {
@@ -51,7 +52,7 @@ func BenchmarkSummarize(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			cpu := cpuTime() - cpuBefore
+			cpu := cputime.Process() - cpuBefore
 			runtime.ReadMemStats(&after)
 			perSecond := packets * float64(b.N) / b.Elapsed().Seconds()
 			b.ReportMetric(perSecond, "pkts/s")
@@ -71,10 +72,7 @@ func BenchmarkSummarize(b *testing.B) {
 				b.ReportMetric(packets/tsharkSeconds, "tshark_pkts/s")
 				b.ReportMetric(perSecond/(packets/tsharkSeconds), "x_tshark")
 			}
-			var ru syscall.Rusage
-			if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
-				b.ReportMetric(float64(ru.Maxrss)/1024, "peak_rss_MB")
-			}
+			b.ReportMetric(cputime.PeakRSSMiB(), "peak_rss_MB")
 		})
 	}
 }
@@ -93,15 +91,6 @@ func BenchmarkDecodePacket(b *testing.B) {
 	for b.Loop() {
 		eng.packet(1, &p.ci, p.link, p.data)
 	}
-}
-
-// cpuTime returns the user plus system CPU time of the process.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkSummarizeMerged runs on one larger capture built from 40
@@ -135,7 +124,7 @@ func BenchmarkSummarizeMerged(b *testing.B) {
 	raw := buf.Bytes()
 	packets := float64(len(all) * copies)
 
-	cpuBefore := cpuTime()
+	cpuBefore := cputime.Process()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := Summarize(bytes.NewReader(raw), Options{}); err != nil {
@@ -143,7 +132,7 @@ func BenchmarkSummarizeMerged(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	cpu := cpuTime() - cpuBefore
+	cpu := cputime.Process() - cpuBefore
 	perSecond := packets * float64(b.N) / b.Elapsed().Seconds()
 	b.ReportMetric(packets, "pkts/op")
 	b.ReportMetric(float64(len(raw))/(1<<20), "file_MB")
