@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/sensors/logparse"
 )
 
 // eventFields maps a decoded Event element to the Winlogbeat shape, field
@@ -70,7 +71,7 @@ func eventFields(root *Element, keys *fieldKeys) (ecs.Fields, time.Time, bool) {
 		f["winlog.process.thread.id"] = n
 	}
 	f.SetString("winlog.user.identifier", attrText("Security", "UserID"))
-	if lv := windowsLevel(text("Level")); lv != "" {
+	if lv := logparse.WindowsLevel(text("Level")); lv != "" {
 		f["log.level"] = lv
 	}
 	f["event.dataset"] = keys.dataset(channel)
@@ -199,25 +200,4 @@ func parseInt(s string) (int64, bool) {
 
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil
-}
-
-// windowsLevel maps the numeric event level to Winlogbeat's log.level
-// names.
-func windowsLevel(l string) string {
-	switch l {
-	case "":
-		return ""
-	case "0", "4":
-		return "information"
-	case "1":
-		return "critical"
-	case "2":
-		return "error"
-	case "3":
-		return "warning"
-	case "5":
-		return "verbose"
-	}
-
-	return strings.ToLower(l)
 }

@@ -157,7 +157,7 @@ func setWinlog(f ecs.Fields, sys *winSystem) {
 		f["winlog.process.thread.id"] = sys.tid
 	}
 	f.SetString("winlog.user.identifier", sys.userID)
-	if lv := windowsLevel(sys.level); lv != "" {
+	if lv := WindowsLevel(sys.level); lv != "" {
 		f["log.level"] = lv
 	}
 	f.SetString("message", sys.message)
@@ -166,8 +166,10 @@ func setWinlog(f ecs.Fields, sys *winSystem) {
 	f["event.kind"] = "event"
 }
 
-// windowsLevel maps the numeric event level to Winlogbeat's log.level.
-func windowsLevel(l string) string {
+// WindowsLevel maps a Windows event's numeric level to Winlogbeat's
+// log.level name ("information", "critical", ...). The EVTX reader uses it
+// too, so a record gets the same level from its .evtx and its JSON form.
+func WindowsLevel(l string) string {
 	switch l {
 	case "":
 		return ""
