@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// memoryStore keeps writes in memory and can be told to fail or block, to
+// memoryStore keeps writes in memory and can be set to fail or block, to
 // exercise the pipeline's retry and backpressure paths.
 type memoryStore struct {
 	mu       sync.Mutex

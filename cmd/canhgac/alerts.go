@@ -28,10 +28,10 @@ func alertHeaders(lang i18n.Lang) []string {
 		"cli.alerts.col.count", "cli.alerts.col.region", "cli.alerts.col.rule")
 }
 
-// localTime is how tables show a wall-clock time: local, with its offset.
+// localTime is the table layout of a wall-clock time: local, with its offset.
 const localTime = "2006-01-02 15:04:05 -07:00"
 
-// eventTime is how tables show an event's @timestamp: UTC, milliseconds.
+// eventTime is the table layout of an event's @timestamp: UTC, milliseconds.
 const eventTime = "2006-01-02T15:04:05.000Z"
 
 func alertCells(lang i18n.Lang, a alertView) []string {

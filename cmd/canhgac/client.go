@@ -23,7 +23,8 @@ import (
 // defaultServer is the console address of `canhgac run` on its defaults.
 const defaultServer = "http://127.0.0.1:8480"
 
-// credentials are what `canhgac login` stores for the other API commands.
+// credentials is the server, user and token that `canhgac login` stores
+// for the other API commands.
 type credentials struct {
 	Server string `json:"server"`
 	User   string `json:"user"`
@@ -112,7 +113,7 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Message }
 
-// call sends a request and decodes the JSON answer into out.
+// call sends a request and decodes the JSON response into out.
 func (a *apiClient) call(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
@@ -199,7 +200,7 @@ func loginCommand() *command {
 				return err
 			}
 			if resp.Token == "" {
-				return fail("cli.api.bad_answer", a.server, errors.New("no token in the sign-in answer"))
+				return fail("cli.api.bad_answer", a.server, errors.New("no token in the sign-in response"))
 			}
 			path, err := saveCredentials(credentials{Server: a.server, User: resp.User, Token: resp.Token})
 			if err != nil {

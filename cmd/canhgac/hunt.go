@@ -160,7 +160,7 @@ func readInputs(ctx context.Context, c *cli, paths []string, logFormat logparse.
 }
 
 // huntFiles runs the rules over the files with the offline engine settings
-// and hands every detection to onDetection, in order; an error from
+// and hands every detection to onDetection, in order. An error from
 // onDetection stops the hunt. It returns the counts of readInputs.
 func huntFiles(ctx context.Context, c *cli, rs *sigma.Ruleset, logFormat logparse.Format, paths []string,
 	onDetection func(sigma.Detection) error) (files, events, dead int, err error) {

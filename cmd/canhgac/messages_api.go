@@ -25,7 +25,7 @@ func init() {
 			EN: "%s — sign in with \"canhgac login\" or set CANHGAC_TOKEN",
 		},
 		"cli.api.status":     {VI: "máy chủ trả lời %s (%s)", EN: "the server answered %s (%s)"},
-		"cli.api.bad_answer": {VI: "câu trả lời của %s không hợp lệ: %v", EN: "invalid answer from %s: %v"},
+		"cli.api.bad_answer": {VI: "câu trả lời của %s không hợp lệ: %v", EN: "invalid response from %s: %v"},
 
 		"cli.login.summary": {VI: "đăng nhập vào giao diện web và lưu mã truy cập cho các lệnh khác", EN: "sign in to the console and store the access token for the other commands"},
 		"cli.login.usage": {

@@ -85,7 +85,7 @@ func (p *platform) startFiles(start func(string, func(context.Context) error)) e
 	return nil
 }
 
-// reportFile tells the user at start whether a configured log file can be
+// reportFile reports at start whether a configured log file can be
 // read, so a missing /var/log/auth.log is not a silent surprise.
 func (p *platform) reportFile(path string) {
 	if strings.ContainsAny(path, "*?[") {
