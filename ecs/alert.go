@@ -64,6 +64,15 @@ type Alert struct {
 	EventIDs []string `json:"event_ids"`
 	// Tags are the rule's tags (ATT&CK tactics and techniques among them).
 	Tags []string `json:"tags,omitempty"`
+	// Tactics and Techniques are the ATT&CK tactics and technique ids
+	// (T1110, T1059.001) named by the rule's tags.
+	Tactics    []Tactic `json:"tactics,omitempty"`
+	Techniques []string `json:"techniques,omitempty"`
+	// FalsePositives are the rule author's notes on harmless causes of a
+	// match, for the analyst who triages the alert.
+	FalsePositives []string `json:"falsepositives,omitempty"`
+	// RuleStatus is the rule's maturity (stable, test, experimental, ...).
+	RuleStatus string `json:"rule_status,omitempty"`
 	// Fields are the key fields of the matching event (source.ip,
 	// user.name, host.name and the like), flat.
 	Fields Fields `json:"fields,omitempty"`
@@ -83,4 +92,13 @@ func AlertID(groupKey string, firstSeen time.Time) string {
 	h.Write([]byte{0})
 	h.Write([]byte(firstSeen.UTC().Format(time.RFC3339Nano)))
 	return encodeID(h.Sum(nil))
+}
+
+// Tactic is a MITRE ATT&CK tactic, as ECS threat.tactic.id and
+// threat.tactic.name carry it.
+type Tactic struct {
+	// ID is the tactic's ATT&CK id, for example TA0006.
+	ID string `json:"id"`
+	// Name is the tactic's ATT&CK name, for example Credential Access.
+	Name string `json:"name"`
 }

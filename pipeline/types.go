@@ -42,6 +42,14 @@ type Detection struct {
 	RuleName string
 	Level    string
 	Tags     []string
+	// RuleStatus is the rule's maturity (stable, test, experimental).
+	RuleStatus string
+	// Tactics and Techniques are the ATT&CK tactics and technique ids
+	// that the rule's tags name.
+	Tactics    []ecs.Tactic
+	Techniques []string
+	// FalsePositives are the rule's notes on harmless causes of a match.
+	FalsePositives []string
 	// Time is the event time of the match.
 	Time time.Time
 	// GroupKey identifies "the same thing happening again".

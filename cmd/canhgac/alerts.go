@@ -177,8 +177,24 @@ func alertsShowCommand() *command {
 			row("cli.alerts.col.first_seen", al.FirstSeen.Local().Format(localTime))
 			row("cli.alerts.col.last_seen", al.LastSeen.Local().Format(localTime))
 			row("cli.alerts.col.count", al.Count)
+			if len(al.Tactics) > 0 {
+				names := make([]string, len(al.Tactics))
+				for i, t := range al.Tactics {
+					names[i] = t.ID + " " + t.Name
+				}
+				row("cli.alerts.col.tactics", strings.Join(names, ", "))
+			}
+			if len(al.Techniques) > 0 {
+				row("cli.alerts.col.techniques", strings.Join(al.Techniques, ", "))
+			}
 			if len(al.Tags) > 0 {
 				row("cli.alerts.col.tags", strings.Join(al.Tags, ", "))
+			}
+			if al.RuleStatus != "" {
+				row("cli.alerts.col.rule_status", al.RuleStatus)
+			}
+			for _, fp := range al.FalsePositives {
+				row("cli.alerts.col.falsepositive", fp)
 			}
 			if len(al.Fields) > 0 {
 				names := make([]string, 0, len(al.Fields))

@@ -133,8 +133,19 @@ func TestHuntReadsEVTXAndItsJSONTwin(t *testing.T) {
 	if !strings.Contains(errOut, "left out 1 files") {
 		t.Errorf("stderr does not report info.yml as left out: %s", errOut)
 	}
-	if n := len(decodeLines(t, []byte(out))); n != 2 {
+	docs := decodeLines(t, []byte(out))
+	if n := len(docs); n != 2 {
 		t.Errorf("%d detections from the folder, want 2 (the .evtx and its .json twin)", n)
+	}
+	// The rule's ATT&CK tags come out as ECS threat fields, and its
+	// false-positive notes and status with the rule.
+	for _, doc := range docs {
+		threat := fmt.Sprint(doc["threat"])
+		rule := fmt.Sprint(doc["rule"])
+		if !strings.Contains(threat, "TA0002") || !strings.Contains(threat, "T1047") ||
+			!strings.Contains(rule, "falsepositives") || !strings.Contains(rule, "status:") {
+			t.Errorf("detection lacks ATT&CK or rule metadata: threat=%s rule=%s", threat, rule)
+		}
 	}
 }
 

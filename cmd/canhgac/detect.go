@@ -86,6 +86,11 @@ func toPipelineDetection(m sigma.Detection) pipeline.Detection {
 		EventIDs: ids,
 		Fields:   m.Fields,
 		Region:   region,
+
+		RuleStatus:     m.Status,
+		Tactics:        m.Tactics,
+		Techniques:     m.Techniques,
+		FalsePositives: m.FalsePositives,
 	}
 }
 

@@ -278,11 +278,42 @@ func detectionDocument(d sigma.Detection) map[string]any {
 	if len(d.Tags) > 0 {
 		rule["tags"] = d.Tags
 	}
+	if d.Status != "" {
+		rule["status"] = d.Status
+	}
+	if len(d.FalsePositives) > 0 {
+		rule["falsepositives"] = d.FalsePositives
+	}
 	doc["rule"] = rule
+	if threat := threatDocument(d.Tactics, d.Techniques); threat != nil {
+		doc["threat"] = threat
+	}
 	ids := make([]string, 0, len(d.Events))
 	for _, ev := range d.Events {
 		ids = append(ids, ev.ID)
 	}
 	doc["detection"] = map[string]any{"group_key": d.GroupKey, "event_ids": ids, "events": len(d.Events)}
 	return doc
+}
+
+// threatDocument returns the ECS threat object of ATT&CK tactics and
+// techniques (threat.framework, threat.tactic.id/name,
+// threat.technique.id), or nil when there are none.
+func threatDocument(tactics []ecs.Tactic, techniques []string) map[string]any {
+	if len(tactics) == 0 && len(techniques) == 0 {
+		return nil
+	}
+	threat := map[string]any{"framework": "MITRE ATT&CK"}
+	if len(tactics) > 0 {
+		ids := make([]string, len(tactics))
+		names := make([]string, len(tactics))
+		for i, t := range tactics {
+			ids[i], names[i] = t.ID, t.Name
+		}
+		threat["tactic"] = map[string]any{"id": ids, "name": names}
+	}
+	if len(techniques) > 0 {
+		threat["technique"] = map[string]any{"id": techniques}
+	}
+	return threat
 }

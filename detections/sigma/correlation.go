@@ -779,18 +779,8 @@ func (c *correlator) fire(r *Rule, key string, st *groupState, n int, t time.Tim
 	}
 	c.e.stats.Matches++
 	if r.generate {
-		d := Detection{
-			RuleID:         r.ID,
-			Title:          r.Title,
-			Level:          r.Level,
-			Tags:           r.Tags,
-			FalsePositives: r.FalsePositives,
-			Time:           t,
-			Events:         events,
-			GroupKey:       r.ruleKey() + "|" + key,
-			Fields:         ecs.Fields{},
-			Count:          n,
-		}
+		d := r.newDetection(t, events, n)
+		d.GroupKey = r.ruleKey() + "|" + key
 		for g, v := range st.group {
 			d.Fields[g] = v
 		}

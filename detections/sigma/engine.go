@@ -21,6 +21,12 @@ type Detection struct {
 	Level          string
 	Tags           []string
 	FalsePositives []string
+	// Status is the rule's maturity (stable, test, experimental, ...).
+	Status string
+	// Tactics and Techniques are the ATT&CK tactics and technique ids
+	// that the rule's tags name (see Attack).
+	Tactics    []ecs.Tactic
+	Techniques []string
 	// Time is the event time of the match. For a correlation it is the
 	// time of the event that made the condition true or closed the window.
 	Time time.Time
@@ -232,18 +238,27 @@ var keyFields = []string{
 // groupFields identify "the same thing again" for a detection rule.
 var groupFields = []string{"source.ip", "user.name", "host.name", "winlog.computer_name"}
 
-func (e *Engine) detectionFor(r *Rule, ev *ecs.Event) Detection {
-	d := Detection{
+// newDetection returns a detection of r at event time t with the rule's
+// metadata filled in; the caller adds the group key and key fields.
+func (r *Rule) newDetection(t time.Time, events []*ecs.Event, count int) Detection {
+	return Detection{
 		RuleID:         r.ID,
 		Title:          r.Title,
 		Level:          r.Level,
+		Status:         r.Status,
 		Tags:           r.Tags,
 		FalsePositives: r.FalsePositives,
-		Time:           ev.Timestamp,
-		Events:         []*ecs.Event{ev},
+		Tactics:        r.Tactics,
+		Techniques:     r.Techniques,
+		Time:           t,
+		Events:         events,
 		Fields:         ecs.Fields{},
-		Count:          1,
+		Count:          count,
 	}
+}
+
+func (e *Engine) detectionFor(r *Rule, ev *ecs.Event) Detection {
+	d := r.newDetection(ev.Timestamp, []*ecs.Event{ev}, 1)
 	for _, f := range keyFields {
 		if v, ok := ev.Fields[f]; ok && v != nil {
 			d.Fields[f] = v

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/canhgac/canhgac/ecs"
 	"gopkg.in/yaml.v3"
 )
 
@@ -51,6 +52,10 @@ type Rule struct {
 	Tags           []string
 	FalsePositives []string
 	References     []string
+	// Tactics and Techniques are the ATT&CK tactics and technique ids that
+	// Tags name.
+	Tactics    []ecs.Tactic
+	Techniques []string
 	// Fields lists the rule's "fields" attribute: names worth showing to an
 	// analyst, in Sigma naming.
 	Fields    []string
@@ -227,6 +232,7 @@ func parseRule(m *yaml.Node) (*rawRule, *Error) {
 	if err != nil {
 		return raw, err
 	}
+	r.Tactics, r.Techniques = Attack(r.Tags)
 	if r.Title == "" {
 		return raw, newError("sigma.err.missing", "title")
 	}

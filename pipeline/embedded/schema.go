@@ -70,7 +70,10 @@ CREATE TABLE IF NOT EXISTS alerts (
 	event_ids  TEXT NOT NULL,
 	tags       TEXT NOT NULL,
 	fields     TEXT NOT NULL,
-	updated_at INTEGER NOT NULL
+	updated_at INTEGER NOT NULL,
+	-- rule_meta holds the rule's ATT&CK tactics and techniques, its false
+	-- positive notes and status, as JSON (see ruleMeta).
+	rule_meta  TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS alerts_group_open ON alerts(group_key) WHERE status < 2;
 CREATE INDEX IF NOT EXISTS alerts_last_seen ON alerts(last_seen);
@@ -96,3 +99,9 @@ CREATE TABLE IF NOT EXISTS alert_history (
 );
 CREATE INDEX IF NOT EXISTS alert_history_alert ON alert_history(alert_id);
 `
+
+// migrations bring a database of an earlier release up to the schema above;
+// each runs when the column it adds is missing.
+var migrations = []struct{ table, column, ddl string }{
+	{"alerts", "rule_meta", "ALTER TABLE alerts ADD COLUMN rule_meta TEXT NOT NULL DEFAULT '{}'"},
+}

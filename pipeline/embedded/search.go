@@ -268,7 +268,7 @@ type AlertFilter struct {
 	Offset int
 }
 
-const alertColumns = "id, group_key, rule_id, rule_name, level, status, reason, region, first_seen, last_seen, count, event_ids, tags, fields, updated_at"
+const alertColumns = "id, group_key, rule_id, rule_name, level, status, reason, region, first_seen, last_seen, count, event_ids, tags, fields, updated_at, rule_meta"
 
 // Alerts returns alerts matching the filter, most recently seen first, and
 // the number of all matching alerts.
@@ -327,9 +327,9 @@ type scanner interface{ Scan(dest ...any) error }
 func scanAlert(r scanner) (ecs.Alert, error) {
 	var a ecs.Alert
 	var status, first, last, updated int64
-	var ids, tags, fields string
+	var ids, tags, fields, meta string
 	if err := r.Scan(&a.ID, &a.GroupKey, &a.RuleID, &a.RuleName, &a.Level, &status, &a.Reason, &a.Region,
-		&first, &last, &a.Count, &ids, &tags, &fields, &updated); err != nil {
+		&first, &last, &a.Count, &ids, &tags, &fields, &updated, &meta); err != nil {
 		return a, fmt.Errorf("scan alert: %w", err)
 	}
 	a.Status = ecs.AlertStatus(status)
@@ -342,6 +342,11 @@ func scanAlert(r scanner) (ecs.Alert, error) {
 	if err := json.Unmarshal([]byte(tags), &a.Tags); err != nil {
 		return a, fmt.Errorf("decode tags of alert %s: %w", a.ID, err)
 	}
+	var rm ruleMeta
+	if err := json.Unmarshal([]byte(meta), &rm); err != nil {
+		return a, fmt.Errorf("decode rule metadata of alert %s: %w", a.ID, err)
+	}
+	a.Tactics, a.Techniques, a.FalsePositives, a.RuleStatus = rm.Tactics, rm.Techniques, rm.FalsePositives, rm.RuleStatus
 	if fields != "null" {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(fields), &m); err != nil {

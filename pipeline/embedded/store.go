@@ -92,6 +92,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		s.writer.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", s.path, err)
 	}
+	if err := s.migrate(); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
 	// FTS5 merges index segments when 8 of one level exist instead of 4:
 	// less merge work per insert, a few more segments per text query.
 	if _, err := s.writer.Exec("INSERT INTO events_fts (events_fts, rank) VALUES ('automerge', 8)"); err != nil {
@@ -374,3 +378,21 @@ func scanEvents(rows *sql.Rows) ([]*ecs.Event, error) {
 }
 
 var _ pipeline.Store = (*Store)(nil)
+
+// migrate adds the columns that databases written by earlier releases lack.
+func (s *Store) migrate() error {
+	for _, m := range migrations {
+		var n int
+		err := s.writer.QueryRow("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", m.table, m.column).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("inspect table %s in %s: %w", m.table, s.path, err)
+		}
+		if n > 0 {
+			continue
+		}
+		if _, err := s.writer.Exec(m.ddl); err != nil {
+			return fmt.Errorf("add column %s.%s in %s: %w", m.table, m.column, s.path, err)
+		}
+	}
+	return nil
+}

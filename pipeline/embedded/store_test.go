@@ -465,3 +465,59 @@ func TestSpilledFieldAfterRestart(t *testing.T) {
 		t.Errorf("host.name:web2 after reopen finds %d events, want 1", res.Total)
 	}
 }
+
+// TestAlertRuleMeta checks that an alert keeps its rule's ATT&CK tactics,
+// techniques, false-positive notes and status.
+func TestAlertRuleMeta(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	events := sshEvents(t, 1)
+	d := Detection{
+		RuleID: "ssh-brute", RuleName: "SSH brute force", Level: "high",
+		Tags:       []string{"attack.credential_access", "attack.t1110.001"},
+		Tactics:    []ecs.Tactic{{ID: "TA0006", Name: "Credential Access"}},
+		Techniques: []string{"T1110.001"}, FalsePositives: []string{"A user who forgot a password"},
+		RuleStatus: "stable", Time: events[0].Timestamp, GroupKey: "ssh-brute|x", EventIDs: []string{events[0].ID},
+	}
+	if err := s.WriteBatch(ctx, &Batch{Events: events, Detections: []Detection{d}}); err != nil {
+		t.Fatalf("WriteBatch: %v", err)
+	}
+	alerts, _, err := s.Alerts(ctx, AlertFilter{})
+	if err != nil || len(alerts) != 1 {
+		t.Fatalf("Alerts = %v, %v; want one alert", alerts, err)
+	}
+	a := alerts[0]
+	if fmt.Sprint(a.Tactics, a.Techniques, a.FalsePositives, a.RuleStatus) != fmt.Sprint(d.Tactics, d.Techniques, d.FalsePositives, d.RuleStatus) {
+		t.Errorf("alert rule metadata = %v %v %v %q; want %v %v %v %q", a.Tactics, a.Techniques, a.FalsePositives, a.RuleStatus,
+			d.Tactics, d.Techniques, d.FalsePositives, d.RuleStatus)
+	}
+}
+
+// TestMigrateAlertsWithoutRuleMeta opens a database whose alerts table was
+// created before the rule_meta column existed.
+func TestMigrateAlertsWithoutRuleMeta(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	events := sshEvents(t, 1)
+	d := Detection{RuleID: "r", RuleName: "R", Level: "low", Time: events[0].Timestamp, GroupKey: "r|1", EventIDs: []string{events[0].ID}}
+	if err := s.WriteBatch(ctx, &Batch{Events: events, Detections: []Detection{d}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.writer.Exec("ALTER TABLE alerts DROP COLUMN rule_meta"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(dir, Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatalf("reopen a database without rule_meta: %v", err)
+	}
+	defer s.Close()
+	alerts, _, err := s.Alerts(ctx, AlertFilter{})
+	if err != nil || len(alerts) != 1 || alerts[0].Tactics != nil {
+		t.Fatalf("Alerts after migration = %+v, %v", alerts, err)
+	}
+}

@@ -186,6 +186,15 @@ func insertDeadLetters(ctx context.Context, tx *sql.Tx, dls []DeadLetter) error 
 	return nil
 }
 
+// ruleMeta is the JSON of the alerts.rule_meta column: what the alert
+// shows of its rule beyond id, title and level.
+type ruleMeta struct {
+	Tactics        []ecs.Tactic `json:"tactics,omitempty"`
+	Techniques     []string     `json:"techniques,omitempty"`
+	FalsePositives []string     `json:"falsepositives,omitempty"`
+	RuleStatus     string       `json:"rule_status,omitempty"`
+}
+
 // foldDetection counts a detection into the open or acknowledged alert of
 // its group, or opens a new alert.
 func foldDetection(ctx context.Context, tx *sql.Tx, d *Detection, now time.Time) error {
@@ -237,10 +246,14 @@ func foldDetection(ctx context.Context, tx *sql.Tx, d *Detection, now time.Time)
 		if err != nil {
 			return fmt.Errorf("encode fields of rule %s: %w", d.RuleID, err)
 		}
+		metaB, err := json.Marshal(ruleMeta{Tactics: d.Tactics, Techniques: d.Techniques, FalsePositives: d.FalsePositives, RuleStatus: d.RuleStatus})
+		if err != nil {
+			return fmt.Errorf("encode rule metadata of rule %s: %w", d.RuleID, err)
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO alerts (id, group_key, rule_id, rule_name, level, status, region,
-			first_seen, last_seen, count, event_ids, tags, fields, updated_at)
-			VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, 1, ?, ?, ?, ?)`,
-			alertID, d.GroupKey, d.RuleID, d.RuleName, d.Level, d.Region, ts, ts, string(idsB), string(tagsB), string(fieldsB), now.UnixNano())
+			first_seen, last_seen, count, event_ids, tags, fields, updated_at, rule_meta)
+			VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
+			alertID, d.GroupKey, d.RuleID, d.RuleName, d.Level, d.Region, ts, ts, string(idsB), string(tagsB), string(fieldsB), now.UnixNano(), string(metaB))
 		if err != nil {
 			return fmt.Errorf("open alert for rule %s: %w", d.RuleID, err)
 		}

@@ -469,7 +469,11 @@ async function viewAlert(id) {
     row('ui.alerts.first_seen', fmtTime(a.first_seen)),
     row('ui.alerts.last_seen', fmtTime(a.last_seen)),
     row('ui.alerts.count', String(a.count)),
+    a.tactics && a.tactics.length ? row('ui.alert.tactics', a.tactics.map((x) => x.id + ' ' + x.name).join(', ')) : null,
+    a.techniques && a.techniques.length ? row('ui.alert.techniques', a.techniques.join(', ')) : null,
     a.tags && a.tags.length ? row('ui.alert.tags', a.tags.join(', ')) : null,
+    a.rule_status ? row('ui.alert.rule_status', a.rule_status) : null,
+    a.falsepositives && a.falsepositives.length ? row('ui.alert.falsepositives', a.falsepositives.join('; ')) : null,
     row('ui.alerts.key_fields', h('span', { class: 'mono' }, keyFields(a.fields)))));
   section.append(alertActions(a));
   section.append(h('h2', {}, t('ui.alert.events', data.events.length)));
