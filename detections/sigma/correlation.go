@@ -376,10 +376,8 @@ type chainStep struct {
 	lastEv *ecs.Event
 }
 
-// correlator is the correlation state of one Engine.
-//
-// NOTE: the state lives in memory only, so a restart loses open windows
-// and buffered inputs.
+// correlator is the correlation state of one Engine. Engine.Snapshot and
+// Engine.RestoreState carry it across restarts (state.go).
 type correlator struct {
 	e         *Engine
 	items     itemHeap

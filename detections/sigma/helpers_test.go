@@ -40,7 +40,7 @@ func indent(s, prefix string) string {
 var quietLogger = slog.New(slog.DiscardHandler)
 
 // mustLoad loads YAML text and fails on any rejection.
-func mustLoad(t *testing.T, text string, opts LoadOptions) *Ruleset {
+func mustLoad(t testing.TB, text string, opts LoadOptions) *Ruleset {
 	t.Helper()
 	rs, rep, err := LoadBytes("test.yml", []byte(text), opts)
 	if err != nil {
