@@ -1,0 +1,120 @@
+package crosscheck
+
+// diffClass names the cause of a difference between the engine and pySigma.
+type diffClass string
+
+// shape is how an outcome differs: which side matched events the other
+// did not, or whether pySigma or Elasticsearch rejected the rule.
+type shape int
+
+const (
+	engineOnly   shape = iota + 1 // the engine matched events the query did not
+	pysigmaOnly                   // the query matched events the engine did not
+	bothExtra                     // each side matched events the other did not
+	rejected                      // pySigma could not convert the rule
+	searchFailed                  // Elasticsearch rejected the query
+)
+
+// difference is an expected difference for one rule.
+type difference struct {
+	class  diffClass
+	shape  shape
+	reason string
+}
+
+func shapeOf(o outcome) shape {
+	switch {
+	case o.convertErr != "":
+		return rejected
+	case o.searchErr != "":
+		return searchFailed
+	case len(o.engine) > 0 && len(o.pysigma) > 0:
+		return bothExtra
+	case len(o.engine) > 0:
+		return engineOnly
+	case len(o.pysigma) > 0:
+		return pysigmaOnly
+	}
+	return 0
+}
+
+func (d difference) matchesShape(o outcome) bool { return shapeOf(o) == d.shape }
+
+// Difference classes found with pySigma 1.5.1 and
+// pySigma-backend-elasticsearch 2.1.1.
+const (
+	// Sigma compares strings case-insensitively, and so does the engine.
+	// The Lucene backend writes the rule's value as it is, and a keyword
+	// field compares case-sensitively. Only the .caseless fields that
+	// ecs_windows uses for executables (process.executable.caseless) ignore
+	// case. process.command_line is keyword here and wildcard in Elastic's
+	// ECS templates, and both types are case-sensitive.
+	classCase diffClass = "case-sensitive keyword"
+	// The re modifier searches anywhere in the value, and the engine uses Go
+	// regexp with that meaning. The backend emits a Lucene regexp query,
+	// which must match the whole term and knows neither (?i) nor \s.
+	classRegex diffClass = "anchored Lucene regexp"
+	// The backend rejects the fieldref modifier ("ES Lucene backend can't
+	// handle field references"), because query_string cannot compare two
+	// fields. The engine supports it.
+	classFieldRef diffClass = "fieldref unsupported"
+)
+
+// expectedDifferences lists, by rule id, each sampled rule on which the
+// engine and pySigma disagree, with the reason.
+var expectedDifferences = map[string]difference{
+	// win_security_explicit_credential_local_logon: SubjectUserName|fieldref: TargetUserName.
+	"e3c6d245-7b8f-4e2a-c17f-a9d0e5b38f62": {classFieldRef, rejected,
+		"the rule compares two fields with fieldref"},
+	// proc_creation_win_susp_cross_user_process_spawn: ParentUser|fieldref: User.
+	"d2b7a134-9c3e-4f8a-b56d-e0c1f8a29b47": {classFieldRef, rejected,
+		"the rule compares two fields with fieldref"},
+
+	// proc_creation_win_curl_download_direct_ip_exec
+	"9cc85849-3b02-4cb5-b371-3a1ff54f2218": {classRegex, engineOnly,
+		`CommandLine|re ://[0-9]{1,3}\.… occurs inside "curl --output hello.txt https://12.34.56.78/...", but a Lucene regexp must match the whole command line`},
+	// proc_creation_win_curl_download_direct_ip_susp_extensions
+	"5cb299fc-5fb1-4d07-b989-0644c68b6043": {classRegex, engineOnly,
+		`the same ://<IPv4> regular expression as the rule above, so only a whole-term match would do`},
+	// proc_creation_win_curl_ntlm_hash_leak_attempt
+	"916eb839-895e-47f8-99ee-3008bf377a3e": {classRegex, engineOnly,
+		`CommandLine|re (?i)\s(-u|--user)\s*: is a substring of "curl  -u : --ntlm ..."; Lucene regexp is anchored and reads (?i) and \s as no such operators`},
+
+	// proc_creation_win_autologger_session_registry_modification
+	"d7b81144-b866-48a4-9bcc-275dc69d870e": {classCase, engineOnly,
+		`the rule asks for "Start" or "Enabled"; the command line has "/v start"`},
+	// proc_creation_win_dism_remove
+	"43e32da2-fdd0-4156-90de-50dfd62636f9": {classCase, engineOnly,
+		`the rule asks for "/Online"; the command line has "/online"`},
+	// proc_creation_win_explorer_folder_shortcut_via_shell_binary
+	"c3d76afc-93df-461e-8e67-9b2bad3f2ac4": {classCase, engineOnly,
+		`the rule asks for "shell:mycomputerfolder"; the command line has "shell:MyComputerFolder"`},
+	// proc_creation_win_hh_chm_execution
+	"68c8acb4-1b60-4890-8e82-3ddf7a6dba84": {classCase, engineOnly,
+		`the rule asks for ".chm"; the command line has "IMTCTC14.CHM"`},
+	// proc_creation_win_reg_add_run_key
+	"de587dce-915e-4218-aac4-835ca6af6f70": {classCase, engineOnly,
+		`the rule asks for "reg" and " add "; the command line has "REG   ADD"`},
+	// proc_creation_win_reg_add_safeboot
+	"d7662ff6-9e97-4596-a61d-9839e32dee8d": {classCase, engineOnly,
+		`the rule asks for "\SYSTEM\CurrentControlSet\Control\SafeBoot"; the command line has "\system\CurrentControlSet\control\safeboot"`},
+	// proc_creation_win_registry_special_accounts_hide_user
+	"9ec9fb1b-e059-4489-9642-f270c207923d": {classCase, engineOnly,
+		`the rule asks for "...\SpecialAccounts\UserList" and "add"; the command line has "Userlist" and "ADD"`},
+	// proc_creation_win_user_shell_folders_registry_modification
+	"8f3ab69a-aa22-4943-aa58-e0a52fdf6818": {classCase, engineOnly,
+		`the rule asks for "\Software\Microsoft\..."; the command line has "HKLM\SOFTWARE\Microsoft\..."`},
+	// proc_creation_win_wmic_recon_product: both match the "Product" of
+	// another case's command line.
+	"15434e33-5027-4914-88d5-3d4145ec25a9": {classCase, engineOnly,
+		`the rule asks for "Product"; its own case's command line has "product where ..."`},
+	// proc_creation_win_wmic_recon_system_info_uncommon
+	"9d5a1274-922a-49d0-87f3-8c653483b909": {classCase, engineOnly,
+		`the rule asks for "os get Caption,OSArchitecture,Version"; the command line has "OS get ..."`},
+	// proc_creation_win_wmic_stdregprov_reg_modification
+	"c453ab7a-1f5c-4716-a3b4-dea8135fb43a": {classCase, engineOnly,
+		`the rule asks for "stdregprov"; the command line has "StdRegProv"`},
+	// proc_creation_win_wmic_uninstall_security_products
+	"847d5ff3-8a31-4737-a970-aeae8fe21765": {classCase, engineOnly,
+		`the rule asks for "wmic" in the command line, which has "WMIC.exe"`},
+}
