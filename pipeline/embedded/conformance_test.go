@@ -7,113 +7,11 @@ import (
 
 	"github.com/canhgac/canhgac/ecs"
 	"github.com/canhgac/canhgac/pipeline/kql"
+	"github.com/canhgac/canhgac/pipeline/kql/kqltest"
 )
 
-// conformanceQueries run through kql.Match and the store; both must
-// return the same events.
-var conformanceQueries = []string{
-	"",
-	"*",
-	"event.dataset:system.auth",
-	"event.dataset:system.*",
-	"event.dataset:(web.access or network_traffic.dns)",
-	"host.name:LabSZ and event.outcome:failure",
-	"host.name:web1",
-	"host.name:*",
-	"not host.name:*",
-	"user.name:root",
-	"user.name:adm*",
-	"user.name:1001",
-	"user.name:Admin",
-	"user.name:admin",
-	"user.name:* and not event.dataset:system.auth",
-	"source.ip:173.234.31.186",
-	"source.ip:10.0.0.0/8",
-	"source.ip:173.234.0.0/16 or source.ip:183.62.140.253",
-	"source.ip:2001:db8::/32",
-	"source.ip:::/0",
-	"source.ip:0.0.0.0/0",
-	"source.ip:fe80::1",
-	"source.ip:*",
-	"destination.ip:10.1.2.3",
-	"destination.ip:10.0.0.4",
-	"source.ip > 100.0.0.0",
-	"source.ip <= 2001:db8::10",
-	"client.ip:192.168.0.0/16",
-	"related.ip:10.0.1.4",
-	"message:failed",
-	"message:Failed",
-	`message:"failed password"`,
-	`message:"password failed"`,
-	"message:invalid user",
-	"message:fail*",
-	"message:*ssword",
-	"message:p*ss*d",
-	`message:"admin*"`,
-	`message:admin\*`,
-	"message:đăng",
-	"message:*",
-	"not message:*",
-	"event.original:GET",
-	`event.original:"kibana-search.png"`,
-	"failed",
-	"LabSZ",
-	"root",
-	"www1",
-	"ssh*",
-	`"break-in attempt"`,
-	"newyork.dmevals.local",
-	"lsass",
-	"web*",
-	"winlog.event_id:4689",
-	"winlog.event_id >= 4600 and winlog.event_id < 4700",
-	"winlog.event_id:(10 or 4658)",
-	"winlog.event_data.ProcessName:*rundll32.exe",
-	`winlog.event_data.ProcessName:C\:\\Windows\\System32\\rundll32.exe`,
-	"winlog.event_data.*:wardog",
-	"winlog.*:*lsass*",
-	"*.name:scranton",
-	"event.code:4689",
-	"http.response.status_code >= 400",
-	"http.response.status_code:200 and http.request.method:GET",
-	"http.response.status_code > abc",
-	"http.request.method > G",
-	"url.original:*kibana*",
-	"source.port > 50000",
-	"event.duration < 1000000",
-	"event.severity >= 5",
-	"event.severity:7.5",
-	"event.severity:3",
-	"labels.flag:true",
-	"labels.flag:false",
-	"tags:prod",
-	"tags:*et*",
-	"empty.list:*",
-	"nil.value:*",
-	"dns.answers:*",
-	"dns.resolved_ip:*",
-	"dns.flags.recursion_available:true",
-	"event.category:authentication",
-	"@timestamp >= 2025-12-10T07:00:00Z",
-	"@timestamp < 2015-05-18",
-	"@timestamp:2025-03-01T12:01:00Z",
-	"event.created < 2025-03-02",
-	"event.created:*",
-	"event.id:*",
-	"canhgac.source_id:edge",
-	"canhgac.source_id:file*",
-	"event.sequence > 100 and event.sequence <= 110",
-	"not (event.dataset:system.auth or event.dataset:web.access)",
-	"not not user.name:root",
-	"(user.name:root or user.name:admin) and not source.ip:183.62.140.253",
-	"process.command_line:*whoami*",
-	"process.command_line:C\\:\\\\Windows*",
-	"no.such.field:x",
-	"not no.such.field:x",
-	`message:"!!!"`,
-	"event.original:*",
-}
-
+// TestConformanceWithMatch runs the shared kqltest suite through the store
+// and through kql.Match and expects the same events.
 func TestConformanceWithMatch(t *testing.T) {
 	events := allFixtureEvents(t)
 	if len(events) < 800 {
@@ -128,7 +26,7 @@ func TestConformanceWithMatch(t *testing.T) {
 		}
 	}
 	nonEmpty := 0
-	for _, q := range conformanceQueries {
+	for _, q := range kqltest.Queries {
 		t.Run(q, func(t *testing.T) {
 			node, err := kql.Parse(q)
 			if err != nil {
@@ -162,8 +60,8 @@ func TestConformanceWithMatch(t *testing.T) {
 			}
 		})
 	}
-	if nonEmpty < len(conformanceQueries)/2 {
-		t.Errorf("only %d of %d queries select a proper subset; the fixtures do not exercise the queries", nonEmpty, len(conformanceQueries))
+	if nonEmpty < len(kqltest.Queries)/2 {
+		t.Errorf("only %d of %d queries select a proper subset; the fixtures do not exercise the queries", nonEmpty, len(kqltest.Queries))
 	}
 }
 
