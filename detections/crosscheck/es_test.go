@@ -77,13 +77,13 @@ var caselessKeyword = map[string]any{
 // indexSettings creates a one-shard index without replicas, so a single
 // test node reports it green.
 //
-// Every string becomes a keyword, as in Winlogbeat's index template (its
-// dynamic template maps winlog.event_data.* to keyword): query_string then
-// matches whole values and wildcards, case-sensitively, as the Lucene
-// backend expects. ignore_above 8191 keeps a value of up to 8191 characters
-// within Lucene's limit of 32766 bytes per term (4 bytes per character at
-// most in UTF-8); Winlogbeat's template uses 1024 for most keywords and the
-// wildcard type, which this node lacks, for process.command_line.
+// Every string becomes a keyword, as in Winlogbeat's index template, which
+// maps winlog.event_data.* to keyword. query_string then matches whole
+// values and wildcards, case-sensitively, as the Lucene backend expects.
+// ignore_above 8191 keeps a value of up to 8191 characters within Lucene's
+// limit of 32766 bytes per term (UTF-8 takes at most 4 bytes per
+// character). ECS templates use 1024 for most keywords, and the wildcard
+// type, which this node lacks, for process.command_line.
 func indexSettings() map[string]any {
 	return map[string]any{
 		"settings": map[string]any{"number_of_shards": 1, "number_of_replicas": 0},

@@ -17,6 +17,13 @@ import (
 // pySigma query meets the field names it was written for, and the engine
 // meets the names it reads.
 //
+// The copies below follow the golden outputs of Winlogbeat's module tests
+// for ECS 8.17 (elastic/beats, x-pack/winlogbeat/module/sysmon and
+// security, test/testdata/ingest): for example Sysmon event 1 gets
+// process.executable, process.name, process.pe.* and user.domain/user.name
+// split from User, and Security 4688 gets process.pid from the hex
+// NewProcessId and process.parent.executable from ParentProcessName.
+//
 // NOTE: Winlogbeat's sysmon module renames the event data it copies, so a
 // Winlogbeat index has no winlog.event_data.Image or .Hashes. The index
 // here keeps them because canhgac's own store does. A pySigma query that
