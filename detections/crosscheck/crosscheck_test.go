@@ -197,14 +197,12 @@ func engineMatches(rs *sigma.Ruleset, events []*ecs.Event) map[string]map[string
 	return out
 }
 
-// document is the indexed form of an event: canhgac's document plus the
-// ECS fields Winlogbeat's modules add (see winlogbeat_test.go).
+// document is the indexed form of an event: the event as Winlogbeat 8's
+// ingest pipelines store it (see winlogbeat_test.go).
 func document(ev *ecs.Event) map[string]any {
-	withECS := ev.Clone()
-	for k, v := range winlogbeatFields(ev.Fields) {
-		withECS.Fields[k] = v
-	}
-	return withECS.Document()
+	view := *ev
+	view.Fields = winlogbeatView(ev.Fields)
+	return view.Document()
 }
 
 // outcome is the comparison for one rule.

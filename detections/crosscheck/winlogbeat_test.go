@@ -8,94 +8,117 @@ import (
 )
 
 // pySigma's ecs_windows pipeline writes queries for events that Winlogbeat
-// 8 shipped through its sysmon and security modules: those modules copy
-// event data into ECS fields (Image into process.executable, CommandLine
-// into process.command_line, ...). canhgac's EVTX reader keeps the
-// Winlogbeat event data shape (winlog.event_data.<Name>) and its Sigma
-// fieldmap reads those names. The index of this test holds both: the
-// canhgac document plus the ECS fields that Winlogbeat's modules add. So a
-// pySigma query meets the field names it was written for, and the engine
-// meets the names it reads.
+// 8 shipped through its sysmon and security ingest pipelines. Those
+// pipelines move event data into ECS fields (Image into
+// process.executable, CommandLine into process.command_line, ...) and drop
+// the moved winlog.event_data.<Name> values. canhgac's EVTX reader keeps all
+// event data under winlog.event_data.<Name>, and its Sigma fieldmap reads
+// those names.
 //
-// The copies below follow the golden outputs of Winlogbeat's module tests
-// for ECS 8.17 (elastic/beats, x-pack/winlogbeat/module/sysmon and
-// security, test/testdata/ingest): for example Sysmon event 1 gets
-// process.executable, process.name, process.pe.* and user.domain/user.name
-// split from User, and Security 4688 gets process.pid from the hex
-// NewProcessId and process.parent.executable from ParentProcessName.
-//
-// NOTE: Winlogbeat's sysmon module renames the event data it copies, so a
-// Winlogbeat index has no winlog.event_data.Image or .Hashes. The index
-// here keeps them because canhgac's own store does. A pySigma query that
-// falls back to winlog.event_data.<Name> for a field Winlogbeat moves
-// (Hashes goes to process.hash.*) therefore matches here and would not
-// match in a Winlogbeat index.
+// The index of this test therefore holds each event as a Winlogbeat 8
+// deployment stores it (winlogbeatView), and the engine reads canhgac's own
+// event. Both come from the same EVTX record. The moves below follow
+// elastic/beats x-pack/winlogbeat/module/sysmon/ingest/sysmon.yml and the
+// golden outputs of the security module's tests (4688: NewProcessName,
+// NewProcessId and ParentProcessName move, CommandLine and ProcessId stay).
+// They cover the fields of Sysmon and Security events that SigmaHQ's
+// Windows rules use, not every field the pipelines derive.
 
-// ecsCopy copies one event data value into an ECS field.
-type ecsCopy struct {
+// ecsMove copies one event data value into an ECS field.
+type ecsMove struct {
 	from string // event data name, without winlog.event_data.
 	to   string // ECS field
-	pid  bool   // the value is a process id: decimal (Sysmon) or 0x hex (Security)
+	kind valueKind
+	keep bool // Winlogbeat copies the value and keeps winlog.event_data.<from>
 }
 
-// sysmonCopies are the copies of Winlogbeat's sysmon module for the event
-// data that every Sysmon event id shares.
-var sysmonCopies = []ecsCopy{
+// valueKind is how a moved value is converted.
+type valueKind int
+
+const (
+	asString valueKind = iota
+	asPID              // decimal (Sysmon) or 0x hex (Security) process id, to int64
+	asPort             // decimal port number, to int64
+)
+
+// sysmonMoves are the moves of the sysmon pipeline that apply to every
+// Sysmon event id. The first move into a field wins.
+var sysmonMoves = []ecsMove{
+	{from: "ProcessGuid", to: "process.entity_id"},
+	{from: "ProcessId", to: "process.pid", kind: asPID},
 	{from: "Image", to: "process.executable"},
+	{from: "SourceProcessGuid", to: "process.entity_id"},
+	{from: "SourceProcessId", to: "process.pid", kind: asPID},
 	{from: "SourceImage", to: "process.executable"},
+	{from: "Destination", to: "process.executable"},
 	{from: "CommandLine", to: "process.command_line"},
 	{from: "CurrentDirectory", to: "process.working_directory"},
-	{from: "ProcessGuid", to: "process.entity_id"},
-	{from: "SourceProcessGuid", to: "process.entity_id"},
-	{from: "ProcessId", to: "process.pid", pid: true},
-	{from: "SourceProcessId", to: "process.pid", pid: true},
+	{from: "ParentProcessGuid", to: "process.parent.entity_id"},
+	{from: "ParentProcessId", to: "process.parent.pid", kind: asPID},
 	{from: "ParentImage", to: "process.parent.executable"},
 	{from: "ParentCommandLine", to: "process.parent.command_line"},
-	{from: "ParentProcessGuid", to: "process.parent.entity_id"},
-	{from: "ParentProcessId", to: "process.parent.pid", pid: true},
 	{from: "TargetFilename", to: "file.path"},
-	{from: "TargetObject", to: "registry.path"},
-	{from: "QueryName", to: "dns.question.name"},
+	{from: "Device", to: "file.path"},
 	{from: "PipeName", to: "file.name"},
+	{from: "ImageLoaded", to: "file.path"},
+	{from: "Protocol", to: "network.transport"},
+	{from: "SourceIp", to: "source.ip"},
+	{from: "SourceHostname", to: "source.domain"},
+	{from: "SourcePort", to: "source.port", kind: asPort},
+	{from: "DestinationIp", to: "destination.ip"},
+	{from: "DestinationHostname", to: "destination.domain"},
+	{from: "DestinationPort", to: "destination.port", kind: asPort},
+	{from: "QueryName", to: "dns.question.name"},
 }
 
-// sysmonPECopies are the PE header fields. Event 1 describes the new
-// process (process.pe.*), event 7 the loaded image (file.pe.*).
-var sysmonPECopies = []struct{ from, field string }{
-	{"OriginalFileName", "original_file_name"},
-	{"Description", "description"},
-	{"Product", "product"},
-	{"Company", "company"},
-	{"FileVersion", "file_version"},
+// sysmonPEMoves are the PE header fields. Event 7 (image loaded) describes
+// the loaded file (file.pe.*), every other event the process (process.pe.*).
+var sysmonPEMoves = []ecsMove{
+	{from: "OriginalFileName", to: "original_file_name"},
+	{from: "Company", to: "company", keep: true},
+	{from: "Description", to: "description", keep: true},
+	{from: "FileVersion", to: "file_version", keep: true},
+	{from: "Product", to: "product", keep: true},
 }
 
-// security4688Copies are the copies of Winlogbeat's security module for
-// process creation (event 4688), whose event data names differ from
-// Sysmon's.
-var security4688Copies = []ecsCopy{
+// sysmonDropped are event data names the sysmon pipeline removes after it
+// derived other fields from them (or without replacement, like UtcTime).
+var sysmonDropped = []string{
+	"SourceThreadId", "SourcePortName", "DestinationPortName", "RuleName", "User",
+	"Initiated", "SourceIsIpv6", "DestinationIsIpv6", "QueryStatus", "Archived",
+	"IsExecutable", "QueryResults", "UtcTime", "Hash", "Hashes", "TargetObject", "Details",
+}
+
+// security4688Moves are the moves of the security pipeline for process
+// creation (event 4688), whose event data names differ from Sysmon's.
+var security4688Moves = []ecsMove{
 	{from: "NewProcessName", to: "process.executable"},
-	{from: "CommandLine", to: "process.command_line"},
-	{from: "NewProcessId", to: "process.pid", pid: true},
+	{from: "CommandLine", to: "process.command_line", keep: true},
+	{from: "NewProcessId", to: "process.pid", kind: asPID},
 	{from: "ParentProcessName", to: "process.parent.executable"},
-	{from: "ProcessId", to: "process.parent.pid", pid: true},
+	{from: "ProcessId", to: "process.parent.pid", kind: asPID, keep: true},
 }
 
-// securitySubjectCopies give the acting user of a Security event, as the
-// security module does for the events of this sample (4688, 4699, 4701).
-var securitySubjectCopies = []ecsCopy{
-	{from: "SubjectUserName", to: "user.name"},
-	{from: "SubjectDomainName", to: "user.domain"},
-	{from: "SubjectUserSid", to: "user.id"},
+// securitySubjectMoves give the acting user of a Security event, as the
+// security pipeline does for the events of this sample (4688, 4699, 4701).
+var securitySubjectMoves = []ecsMove{
+	{from: "SubjectUserName", to: "user.name", keep: true},
+	{from: "SubjectDomainName", to: "user.domain", keep: true},
+	{from: "SubjectUserSid", to: "user.id", keep: true},
 }
 
-// winlogbeatFields returns the ECS fields that Winlogbeat's modules add to
-// a Windows event with these fields, or nil for any other event.
-func winlogbeatFields(f ecs.Fields) ecs.Fields {
+// winlogbeatView returns the fields of a Windows event as Winlogbeat 8's
+// ingest pipelines store them. Other events are returned unchanged. f is not
+// modified.
+func winlogbeatView(f ecs.Fields) ecs.Fields {
+	out := make(ecs.Fields, len(f)+16)
+	for k, v := range f {
+		out[k] = v
+	}
 	dataset, _ := f.String("event.dataset")
 	if !strings.HasPrefix(dataset, "windows.") {
-		return nil
+		return out
 	}
-	out := ecs.Fields{}
 	eventID, hasID := f.Int("winlog.event_id")
 	if hasID {
 		out["event.code"] = strconv.FormatInt(eventID, 10)
@@ -103,32 +126,34 @@ func winlogbeatFields(f ecs.Fields) ecs.Fields {
 
 	switch dataset {
 	case "windows.microsoft-windows-sysmon/operational":
-		applyCopies(out, f, sysmonCopies)
-		pePrefix := ""
-		switch eventID {
-		case 1:
-			pePrefix = "process.pe."
-		case 7:
+		// The sysmon pipeline first drops empty values of event data.
+		for k, v := range f {
+			if s, ok := v.(string); ok && strings.HasPrefix(k, eventDataPrefix) && isEmptySysmonValue(s) {
+				delete(out, k)
+			}
+		}
+		applyMoves(out, sysmonMoves)
+		pePrefix := "process.pe."
+		if eventID == 7 {
 			pePrefix = "file.pe."
-			copyString(out, f, "ImageLoaded", "file.path")
 		}
-		if pePrefix != "" {
-			for _, c := range sysmonPECopies {
-				copyString(out, f, c.from, pePrefix+c.field)
-			}
+		for _, m := range sysmonPEMoves {
+			m.to = pePrefix + m.to
+			applyMoves(out, []ecsMove{m})
 		}
-		if user, ok := f.String("winlog.event_data.User"); ok {
-			domain, name := splitAccount(user)
-			out["user.name"] = name
-			if domain != "" {
-				out["user.domain"] = domain
-			}
+		moveHashes(out, eventID)
+		moveUser(out)
+		if eventID >= 12 && eventID <= 14 {
+			copyString(out, "TargetObject", "registry.path")
+		}
+		for _, name := range sysmonDropped {
+			delete(out, eventDataPrefix+name)
 		}
 	case "windows.security":
 		if eventID == 4688 {
-			applyCopies(out, f, security4688Copies)
+			applyMoves(out, security4688Moves)
 		}
-		applyCopies(out, f, securitySubjectCopies)
+		applyMoves(out, securitySubjectMoves)
 	}
 
 	addProcessName(out, "process.executable", "process.name")
@@ -136,28 +161,105 @@ func winlogbeatFields(f ecs.Fields) ecs.Fields {
 	return out
 }
 
-func applyCopies(out, f ecs.Fields, copies []ecsCopy) {
-	for _, c := range copies {
-		if _, done := out[c.to]; done {
+const eventDataPrefix = "winlog.event_data."
+
+// isEmptySysmonValue reports whether the sysmon pipeline treats an event
+// data value as empty and removes it.
+func isEmptySysmonValue(s string) bool {
+	return s == "" || s == "-" || s == "{00000000-0000-0000-0000-000000000000}"
+}
+
+// applyMoves performs moves on out in order. A move whose source is
+// missing, empty or not convertible is skipped and leaves the source alone.
+func applyMoves(out ecs.Fields, moves []ecsMove) {
+	for _, m := range moves {
+		src, ok := out.String(eventDataPrefix + m.from)
+		if !ok || src == "" || src == "-" {
 			continue
 		}
-		v, ok := f.String("winlog.event_data." + c.from)
-		if !ok || v == "" || v == "-" {
-			continue
+		var value any = src
+		switch m.kind {
+		case asPID:
+			pid, ok := parsePID(src)
+			if !ok {
+				continue
+			}
+			value = pid
+		case asPort:
+			port, err := strconv.ParseUint(strings.TrimSpace(src), 10, 16)
+			if err != nil {
+				continue
+			}
+			value = int64(port)
 		}
-		if !c.pid {
-			out[c.to] = v
-			continue
+		if _, taken := out[m.to]; !taken {
+			out[m.to] = value
 		}
-		if pid, ok := parsePID(v); ok {
-			out[c.to] = pid
+		if !m.keep {
+			delete(out, eventDataPrefix+m.from)
 		}
 	}
 }
 
-func copyString(out, f ecs.Fields, from, to string) {
-	if v, ok := f.String("winlog.event_data." + from); ok && v != "" && v != "-" {
+func copyString(out ecs.Fields, from, to string) {
+	if v, ok := out.String(eventDataPrefix + from); ok && v != "" {
 		out[to] = v
+	}
+}
+
+// moveHashes splits Sysmon's "SHA1=...,MD5=...,IMPHASH=..." into lower-case
+// process.hash.* (events 1, 23, 24, 25, 26) or file.hash.* (6, 7, 15, 29),
+// with the import hash under *.pe.imphash. The pipeline lists 26 for both,
+// and its process move runs first. All-zero hashes are skipped.
+func moveHashes(out ecs.Fields, eventID int64) {
+	hashes, ok := out.String(eventDataPrefix + "Hashes")
+	if !ok {
+		hashes, ok = out.String(eventDataPrefix + "Hash")
+	}
+	if !ok {
+		return
+	}
+	var prefix string
+	switch eventID {
+	case 1, 23, 24, 25, 26:
+		prefix = "process."
+	case 6, 7, 15, 29:
+		prefix = "file."
+	default:
+		return
+	}
+	for _, pair := range strings.Split(hashes, ",") {
+		alg, value, found := strings.Cut(pair, "=")
+		if !found {
+			continue
+		}
+		alg, value = strings.ToLower(strings.TrimSpace(alg)), strings.ToLower(strings.TrimSpace(value))
+		if strings.Trim(value, "0") == "" {
+			continue
+		}
+		if alg == "imphash" {
+			out[prefix+"pe.imphash"] = value
+		} else {
+			out[prefix+"hash."+alg] = value
+		}
+	}
+}
+
+// moveUser splits Sysmon's "DOMAIN\user" into user.domain and user.name.
+func moveUser(out ecs.Fields) {
+	account, ok := out.String(eventDataPrefix + "User")
+	if !ok {
+		return
+	}
+	domain, name, found := strings.Cut(account, `\`)
+	if !found || strings.Contains(name, `\`) {
+		return
+	}
+	if domain != "" {
+		out["user.domain"] = domain
+	}
+	if name != "" {
+		out["user.name"] = name
 	}
 }
 
@@ -177,24 +279,19 @@ func parsePID(s string) (int64, bool) {
 	return int64(n), true
 }
 
-// splitAccount splits "DOMAIN\user" into its domain and user name.
-func splitAccount(account string) (domain, name string) {
-	if i := strings.LastIndexByte(account, '\\'); i >= 0 {
-		return account[:i], account[i+1:]
-	}
-	return "", account
-}
-
-// addProcessName sets the executable's base name, as Winlogbeat does.
+// addProcessName sets the part of the executable after the last backslash,
+// as Winlogbeat does, unless the name is already set.
 func addProcessName(out ecs.Fields, executableField, nameField string) {
 	exe, ok := out[executableField].(string)
 	if !ok {
 		return
 	}
-	if i := strings.LastIndexAny(exe, `\/`); i >= 0 {
-		exe = exe[i+1:]
+	if _, set := out[nameField]; set {
+		return
 	}
-	if exe != "" {
-		out[nameField] = exe
+	i := strings.LastIndexByte(exe, '\\')
+	if i < 0 || i == len(exe)-1 {
+		return
 	}
+	out[nameField] = exe[i+1:]
 }
