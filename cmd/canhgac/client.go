@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/canhgac/canhgac/i18n"
+	"github.com/canhgac/canhgac/internal/atomicfile"
 	"golang.org/x/term"
 )
 
@@ -60,11 +61,7 @@ func saveCredentials(cr credentials) (string, error) {
 		return "", err
 	}
 	data, _ := json.MarshalIndent(cr, "", "  ")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return "", err
-	}
-	return path, os.Rename(tmp, path)
+	return path, atomicfile.WriteFile(path, data, 0o600)
 }
 
 // apiClient calls the console's JSON API.

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/canhgac/canhgac/internal/atomicfile"
 )
 
 // FingerprintBytes is how many bytes from the start of a file the
@@ -68,7 +70,7 @@ type CheckpointStore struct {
 	lastSaved map[string][]byte
 }
 
-const tempSuffix = ".tmp"
+const tempSuffix = atomicfile.TempMarker
 
 // OpenCheckpointStore opens (and creates) the checkpoint directory dir,
 // usually <data dir>/checkpoints/logsensor. Temporary files left by a crash
@@ -176,43 +178,9 @@ func (s *CheckpointStore) save(name string, v any) error {
 	return nil
 }
 
-// writeFileAtomic replaces dir/name with data: temp file, fsync, rename,
-// fsync of the directory so the rename itself survives a power loss.
+// writeFileAtomic replaces dir/name with data, durably.
 func writeFileAtomic(dir, name string, data []byte) error {
-	tmp, err := os.CreateTemp(dir, name+tempSuffix+"*")
-	if err != nil {
-		return fmt.Errorf("create checkpoint temp file in %s: %w", dir, err)
-	}
-	tmpName := tmp.Name()
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(tmpName)
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(fmt.Errorf("write %s: %w", tmpName, err))
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(fmt.Errorf("sync %s: %w", tmpName, err))
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmpName)
-		return fmt.Errorf("close %s: %w", tmpName, err)
-	}
-	final := filepath.Join(dir, name)
-	if err := os.Rename(tmpName, final); err != nil {
-		os.Remove(tmpName)
-		return fmt.Errorf("rename %s to %s: %w", tmpName, final, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open checkpoint directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync checkpoint directory %s: %w", dir, err)
-	}
-	return nil
+	return atomicfile.WriteFile(filepath.Join(dir, name), data, 0o600)
 }
 
 // fingerprint hashes the first n bytes of data.
