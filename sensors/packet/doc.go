@@ -56,7 +56,7 @@
 // Event ids are ecs.PositionID(source, packetIndex<<8 | slot): packetIndex
 // is the 1-based index of the packet that started the record and slot the
 // record's index within that packet, or 255 for flow records. The source
-// id is the file path, or "iface:NAME" for a live capture. Fields outside
+// id is the file path, or "iface:NAME@START" for a live capture. Fields outside
 // ECS 8.x: tls.client.ja4, tls.client.alpn, network.tcp_flags,
 // network.fragments, and ssh.client and ssh.server (the identification
 // strings, in a network_traffic.ssh event written once both sides sent

@@ -25,9 +25,17 @@ const liveSnapLen = 1 << 16
 // clock, so records of a quiet interface do not wait for the next packet.
 const liveSweep = 5 * time.Second
 
+// LiveSourceID returns the source id of a capture on iface started at
+// start: "iface:NAME@START".
+func LiveSourceID(iface string, start time.Time) string {
+	return "iface:" + iface + "@" + start.UTC().Format(time.RFC3339Nano)
+}
+
 // Capture reads packets from a network interface with an AF_PACKET socket
 // (Linux only, no libpcap) until ctx is done, then writes the open flows
-// and returns. The source id is "iface:NAME".
+// and returns. The source id is "iface:NAME@START", START being the UTC
+// start time of the capture (RFC 3339), because packet positions restart
+// with each capture and event ids must not repeat those of an earlier one.
 //
 // Capture needs root or CAP_NET_RAW; without them it returns an *Error for
 // which IsPermission is true, naming the interface. An unknown interface
@@ -37,7 +45,7 @@ const liveSweep = 5 * time.Second
 // reading goroutine stays blocked until one more packet arrives on the
 // interface; Capture itself returns at once and that packet is dropped.
 func (s *Sensor) Capture(ctx context.Context, iface string) (Stats, error) {
-	sourceID := "iface:" + iface
+	sourceID := LiveSourceID(iface, time.Now())
 	if s.Emit == nil {
 		return Stats{}, errors.New("packet sensor for " + sourceID + ": Emit is nil")
 	}
