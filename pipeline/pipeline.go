@@ -33,6 +33,14 @@ type Options struct {
 	// RetryDelay is the first wait after a failed store write; it doubles
 	// up to 30 s. Default 500 ms.
 	RetryDelay time.Duration
+	// SaveState durably stores a StatefulDetector's snapshot. When set (and
+	// the detector is stateful), batch commits wait for the next saved
+	// snapshot, so sources never resume past the detection state.
+	SaveState func(state []byte) error
+	// StateInterval is the least time between two snapshots. Default 5 s:
+	// a crash replays at most that much input, which the store and the
+	// detector recognise as already seen.
+	StateInterval time.Duration
 	// Now returns the ingest time; default time.Now.
 	Now func() time.Time
 	// Metrics receives counters; nil disables them.
@@ -47,6 +55,8 @@ type Pipeline struct {
 	opts     Options
 	store    Store
 	detector Detector
+	// stateful is the detector when its state is saved (Options.SaveState).
+	stateful StatefulDetector
 	in       chan *Batch
 	log      *slog.Logger
 
@@ -77,6 +87,9 @@ func New(store Store, detector Detector, opts Options) *Pipeline {
 	if opts.RetryDelay <= 0 {
 		opts.RetryDelay = 500 * time.Millisecond
 	}
+	if opts.StateInterval <= 0 {
+		opts.StateInterval = 5 * time.Second
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -84,10 +97,15 @@ func New(store Store, detector Detector, opts Options) *Pipeline {
 	if log == nil {
 		log = slog.Default()
 	}
+	stateful, _ := detector.(StatefulDetector)
+	if opts.SaveState == nil {
+		stateful = nil
+	}
 	return &Pipeline{
 		opts:     opts,
 		store:    store,
 		detector: detector,
+		stateful: stateful,
 		in:       make(chan *Batch, opts.QueueBatches),
 		log:      log,
 		lastSeq:  make(map[string]uint64),
@@ -156,6 +174,9 @@ type pendingWrite struct {
 	write   Write
 	commits []func()
 	sources map[string]int // events per source, for metrics
+	// state is the detector's snapshot after this write's events, or nil
+	// when no snapshot was due.
+	state []byte
 }
 
 func (p *Pipeline) detectLoop(ctx context.Context, writes chan<- *pendingWrite) error {
@@ -168,9 +189,24 @@ func (p *Pipeline) detectLoop(ctx context.Context, writes chan<- *pendingWrite) 
 	// runs once the input has been quiet for a whole tick, and once only.
 	busy, released := false, true
 	var cur *pendingWrite
-	send := func() error {
-		if cur == nil {
+	var lastState time.Time
+	// send hands the current write to the store loop; with final set it is
+	// the last one, so it carries a snapshot even when none is due.
+	send := func(final bool) error {
+		if cur == nil && !(final && p.stateful != nil) {
 			return nil
+		}
+		if cur == nil {
+			cur = &pendingWrite{sources: make(map[string]int)}
+		}
+		if p.stateful != nil && (final || time.Since(lastState) >= p.opts.StateInterval) {
+			state, err := p.stateful.Snapshot()
+			if err != nil {
+				// Commits wait for the next snapshot that works.
+				p.log.Error("detection state snapshot failed", "err", err)
+			} else {
+				cur.state, lastState = state, time.Now()
+			}
 		}
 		select {
 		case writes <- cur:
@@ -187,7 +223,7 @@ func (p *Pipeline) detectLoop(ctx context.Context, writes chan<- *pendingWrite) 
 				if idler != nil && !released {
 					p.release(idler, &cur)
 				}
-				return send()
+				return send(true)
 			}
 			busy, released = true, false
 			if m := p.opts.Metrics; m != nil {
@@ -199,12 +235,12 @@ func (p *Pipeline) detectLoop(ctx context.Context, writes chan<- *pendingWrite) 
 			}
 			p.process(cur, b)
 			if len(cur.write.Events) >= p.opts.MaxWriteEvents {
-				if err := send(); err != nil {
+				if err := send(false); err != nil {
 					return err
 				}
 			}
 		case <-timer.C:
-			if err := send(); err != nil {
+			if err := send(false); err != nil {
 				return err
 			}
 		case <-idleTicker.C:
@@ -214,7 +250,7 @@ func (p *Pipeline) detectLoop(ctx context.Context, writes chan<- *pendingWrite) 
 			}
 			released = true
 			p.release(idler, &cur)
-			if err := send(); err != nil {
+			if err := send(false); err != nil {
 				return err
 			}
 		case <-ctx.Done():
@@ -290,6 +326,9 @@ func (p *Pipeline) countGap(source string, ev *ecs.Event) {
 }
 
 func (p *Pipeline) storeLoop(ctx context.Context, writes <-chan *pendingWrite) error {
+	// waiting holds commits of written batches until a snapshot that has
+	// seen them is saved (only with a stateful detector).
+	var waiting []func()
 	for w := range writes {
 		if err := p.writeWithRetry(ctx, w); err != nil {
 			// Drain so the detection loop is not blocked on a full channel.
@@ -297,15 +336,30 @@ func (p *Pipeline) storeLoop(ctx context.Context, writes <-chan *pendingWrite) e
 			}
 			return err
 		}
-		for _, commit := range w.commits {
-			commit()
-		}
 		if m := p.opts.Metrics; m != nil {
 			for source, n := range w.sources {
 				m.eventsOut.WithLabelValues(source).Add(float64(n))
 			}
 			m.detections.Add(float64(len(w.write.Detections)))
 		}
+		waiting = append(waiting, w.commits...)
+		if p.stateful != nil {
+			if w.state == nil {
+				continue
+			}
+			if err := p.opts.SaveState(w.state); err != nil {
+				p.log.Error("saving detection state failed; commits wait for the next snapshot",
+					"err", err, "waiting_commits", len(waiting))
+				if m := p.opts.Metrics; m != nil {
+					m.storeErrors.Inc()
+				}
+				continue
+			}
+		}
+		for _, commit := range waiting {
+			commit()
+		}
+		waiting = waiting[:0]
 	}
 	return nil
 }

@@ -268,3 +268,74 @@ func TestPipelineReleasesHeldDetectionsAtClose(t *testing.T) {
 		t.Errorf("stored %d held detections at close, want 2", len(store.detected))
 	}
 }
+
+// countingDetector counts events; its snapshot is the count.
+type countingDetector struct{ n int }
+
+func (d *countingDetector) Detect(*ecs.Event, func(Detection)) { d.n++ }
+func (d *countingDetector) Snapshot() ([]byte, error)          { return []byte(fmt.Sprint(d.n)), nil }
+
+// TestPipelineCommitsAfterSavedState checks that with a stateful detector
+// every commit waits until a snapshot that has seen its batch is saved,
+// that a failed save holds the commits back, and that Close saves a last
+// snapshot covering everything.
+func TestPipelineCommitsAfterSavedState(t *testing.T) {
+	store := newMemoryStore()
+	var mu sync.Mutex
+	var commits, saved []string
+	failSaves := 1
+	save := func(state []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if failSaves > 0 {
+			failSaves--
+			return errors.New("disk full")
+		}
+		saved = append(saved, string(state)+" after "+fmt.Sprint(len(commits))+" commits")
+		return nil
+	}
+	det := &countingDetector{}
+	p := New(store, det, Options{MaxWriteEvents: 4, SaveState: save, StateInterval: time.Hour})
+	done := make(chan error)
+	go func() { done <- p.Run(context.Background()) }()
+	for i := 0; i < 3; i++ {
+		if err := p.Submit(context.Background(), makeBatch("f", i*4, 4, &commits, &mu)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The first write carries a snapshot whose save fails, the second has
+	// none (the interval is an hour), and Close saves the final one.
+	if want := []string{"12 after 0 commits"}; fmt.Sprint(saved) != fmt.Sprint(want) {
+		t.Errorf("saved states %v, want %v", saved, want)
+	}
+	if want := []string{"f:0", "f:4", "f:8"}; fmt.Sprint(commits) != fmt.Sprint(want) {
+		t.Errorf("commits %v, want %v", commits, want)
+	}
+}
+
+// TestPipelineStatelessCommitsAtOnce keeps the old behaviour without
+// SaveState: a stateful detector alone does not delay commits.
+func TestPipelineStatelessCommitsAtOnce(t *testing.T) {
+	store := newMemoryStore()
+	var mu sync.Mutex
+	var commits []string
+	p := New(store, &countingDetector{}, Options{MaxWriteEvents: 4})
+	done := make(chan error)
+	go func() { done <- p.Run(context.Background()) }()
+	if err := p.Submit(context.Background(), makeBatch("f", 0, 4, &commits, &mu)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(commits) == 1
+	})
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -92,3 +92,14 @@ type IdleDetector interface {
 	Detector
 	Idle(emit func(Detection))
 }
+
+// StatefulDetector is a Detector whose state (open correlation windows)
+// must survive a restart. The pipeline takes a snapshot between batches and
+// hands it to Options.SaveState once the store holds every event the
+// snapshot has seen; only then does it commit those batches. After a crash
+// the sources resume at or before the snapshot, never after it.
+type StatefulDetector interface {
+	Detector
+	// Snapshot returns the detector's state after the events passed so far.
+	Snapshot() ([]byte, error)
+}

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/canhgac/canhgac/detections/sigma"
@@ -23,6 +27,15 @@ type sigmaDetector struct {
 	rules   *sigma.Ruleset
 	opts    sigma.EngineOptions
 	engines map[string]*sigma.Engine
+	// lastSeq is the highest event sequence number passed per source, and
+	// resumeSeq the one the restored state had seen: a source that resumes
+	// from an older checkpoint sends those events again, and they must not
+	// be counted twice.
+	lastSeq   map[string]uint64
+	resumeSeq map[string]uint64
+	// replayed counts events skipped because the restored state had seen
+	// them already.
+	replayed prometheus.Counter
 	// lateDropped counts correlation inputs that came later than the
 	// engine's lateness allows, summed over all engines.
 	lateDropped prometheus.Counter
@@ -38,13 +51,28 @@ func newDetector(rs *sigma.Ruleset, opts sigma.EngineOptions) *sigmaDetector {
 			Name: "canhgac_correlation_late_dropped_total",
 			Help: "Correlation inputs dropped because they arrived later than the allowed lateness, in event time.",
 		}),
-		lastLate: map[string]uint64{},
+		lastLate:  map[string]uint64{},
+		lastSeq:   map[string]uint64{},
+		resumeSeq: map[string]uint64{},
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "canhgac_detection_replayed_events_total",
+			Help: "Events a source sent again after a restart that the restored detection state had already counted.",
+		}),
 	}
 }
 
 // Detect matches one event and hands each detection to emit in the
 // store's shape.
 func (d *sigmaDetector) Detect(ev *ecs.Event, emit func(pipeline.Detection)) {
+	if ev.Seq != 0 {
+		if ev.Seq <= d.resumeSeq[ev.SourceID] {
+			d.replayed.Inc()
+			return
+		}
+		if ev.Seq > d.lastSeq[ev.SourceID] {
+			d.lastSeq[ev.SourceID] = ev.Seq
+		}
+	}
 	engine, ok := d.engines[ev.SourceID]
 	if !ok {
 		engine = sigma.NewEngine(d.rules, d.opts)
@@ -63,6 +91,82 @@ func (d *sigmaDetector) Idle(emit func(pipeline.Detection)) {
 	for _, engine := range d.engines {
 		engine.Idle(func(m sigma.Detection) { emit(toPipelineDetection(m)) })
 	}
+}
+
+// detectorState is the saved form of a sigmaDetector: per source, the
+// engine's correlation state and the last sequence number it has seen.
+type detectorState struct {
+	Version int                    `json:"version"`
+	Sources map[string]sourceState `json:"sources"`
+}
+
+type sourceState struct {
+	LastSeq uint64          `json:"last_seq"`
+	Engine  json.RawMessage `json:"engine,omitempty"`
+}
+
+// ephemeralSource reports whether a source cannot resume after a restart:
+// a live capture starts with a new source id each time, so its state is
+// of no use to a later process.
+func ephemeralSource(id string) bool { return strings.HasPrefix(id, "iface:") }
+
+// Snapshot returns the state of every resumable source's engine, for
+// pipeline.Options.SaveState.
+func (d *sigmaDetector) Snapshot() ([]byte, error) {
+	st := detectorState{Version: 1, Sources: map[string]sourceState{}}
+	for src, seq := range d.resumeSeq {
+		st.Sources[src] = sourceState{LastSeq: seq}
+	}
+	for src, seq := range d.lastSeq {
+		if !ephemeralSource(src) {
+			st.Sources[src] = sourceState{LastSeq: seq}
+		}
+	}
+	for src, engine := range d.engines {
+		if ephemeralSource(src) || !engine.HasState() {
+			continue
+		}
+		data, err := engine.Snapshot()
+		if err != nil {
+			return nil, fmt.Errorf("snapshot of source %s: %w", src, err)
+		}
+		ss := st.Sources[src]
+		ss.Engine = data
+		st.Sources[src] = ss
+	}
+	return json.Marshal(st)
+}
+
+// Restore loads a state saved by Snapshot. It returns the rules whose
+// state was left out because they are no longer loaded.
+func (d *sigmaDetector) Restore(data []byte) ([]string, error) {
+	var st detectorState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("decode detection state: %w", err)
+	}
+	if st.Version != 1 {
+		return nil, fmt.Errorf("detection state has format version %d; this release reads version 1", st.Version)
+	}
+	var dropped []string
+	for src, ss := range st.Sources {
+		d.resumeSeq[src] = ss.LastSeq
+		if len(ss.Engine) == 0 {
+			continue
+		}
+		engine := sigma.NewEngine(d.rules, d.opts)
+		rep, err := engine.RestoreState(ss.Engine)
+		if err != nil {
+			return nil, fmt.Errorf("restore correlation state of source %s: %w", src, err)
+		}
+		d.engines[src] = engine
+		d.lastLate[src] = engine.Stats().LateDropped
+		for _, r := range rep.DroppedRules {
+			if !slices.Contains(dropped, r) {
+				dropped = append(dropped, r)
+			}
+		}
+	}
+	return dropped, nil
 }
 
 // toPipelineDetection keeps what the store needs of a detection: the rule,

@@ -34,8 +34,12 @@ func init() {
 			VI: "không theo dõi nhật ký hệ thống mặc định (chỉ các tệp --file)",
 			EN: "do not tail the default system logs (only the --file ones)",
 		},
-		"cli.run.data_dir":    {VI: "không tạo được thư mục dữ liệu %s: %v", EN: "cannot create the data folder %s: %v"},
-		"cli.run.store_open":  {VI: "không mở được kho sự kiện trong %s: %v", EN: "cannot open the event store in %s: %v"},
+		"cli.run.data_dir":   {VI: "không tạo được thư mục dữ liệu %s: %v", EN: "cannot create the data folder %s: %v"},
+		"cli.run.store_open": {VI: "không mở được kho sự kiện trong %s: %v", EN: "cannot open the event store in %s: %v"},
+		"cli.run.state_invalid": {
+			VI: "không đọc được trạng thái tương quan đã lưu %s: %v. Hãy chuyển tệp này sang chỗ khác rồi chạy lại; các cửa sổ tương quan đang mở sẽ bắt đầu lại từ đầu",
+			EN: "cannot read the saved correlation state %s: %v. Move the file away and run again; open correlation windows then start afresh",
+		},
 		"cli.run.checkpoints": {VI: "không mở được thư mục checkpoint trong %s: %v", EN: "cannot open the checkpoint folder in %s: %v"},
 		"cli.run.users":       {VI: "không mở được tệp người dùng %s: %v", EN: "cannot open the users file %s: %v"},
 		"cli.run.listen": {

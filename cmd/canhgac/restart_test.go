@@ -111,3 +111,90 @@ func countNewlines(b []byte) int {
 	}
 	return n
 }
+
+// TestCorrelationSurvivesRestarts splits SSH brute forces over restarts of
+// `canhgac run`: six failures, a clean stop, six more; then six failures
+// from a second address, SIGKILL once they are committed, six more. Each
+// brute force needs ten failures within five minutes, so it is raised only
+// if the correlation state crossed the restart, and it must be raised once.
+func TestCorrelationSurvivesRestarts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	const bruteForce = "1b2433f2-d9fb-4885-b2f5-15efb9d61a31"
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "auth.log")
+	dataDir := filepath.Join(dir, "data")
+	args := []string{"--data", dataDir, "--no-system-logs", "--file", logPath,
+		"--syslog-udp", "off", "--syslog-tcp", "off"}
+	env := []string{"CANHGAC_ADMIN_PASSWORD=restart-test-password"}
+	start := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
+	line := 0
+	appendFailures := func(ip string, n int) {
+		f, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		for range n {
+			at := start.Add(time.Duration(line) * 5 * time.Second)
+			fmt.Fprintf(f, "%s web1 sshd[%d]: Failed password for root from %s port %d ssh2\n",
+				at.Format(time.Stamp), 4000+line, ip, 40000+line)
+			line++
+		}
+	}
+	committed := func() int64 {
+		cps, err := logsensor.OpenCheckpointStore(filepath.Join(dataDir, "checkpoints"))
+		if err != nil {
+			return 0
+		}
+		cp, ok, err := cps.LoadFile(logPath)
+		if err != nil || !ok {
+			return 0
+		}
+		return cp.Offset
+	}
+	size := func() int64 {
+		fi, err := os.Stat(logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	ingest := func(what string) *server {
+		s := startServer(t, env, append(args, "--listen", freeAddr(t))...)
+		waitUntil(t, 2*time.Minute, what, func() bool { return committed() == size() })
+		return s
+	}
+
+	appendFailures("203.0.113.50", 6)
+	ingest("first six failures committed").stop(t)
+	appendFailures("203.0.113.50", 6)
+	appendFailures("198.51.100.9", 6)
+	ingest("second batch committed").kill(t)
+	appendFailures("198.51.100.9", 6)
+	ingest("last six failures committed").stop(t)
+
+	store, err := embedded.Open(filepath.Join(dataDir, "store"), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	alerts, _, err := store.Alerts(context.Background(), embedded.AlertFilter{RuleID: bruteForce})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byIP := map[string]int{}
+	for _, a := range alerts {
+		ip, _ := a.Fields.String("source.ip")
+		byIP[ip] += a.Count
+		if len(a.EventIDs) < 10 {
+			t.Errorf("alert %s for %s lists %d events, want at least 10", a.ID, ip, len(a.EventIDs))
+		}
+	}
+	for _, ip := range []string{"203.0.113.50", "198.51.100.9"} {
+		if byIP[ip] != 1 {
+			t.Errorf("brute force from %s raised %d times across the restarts, want once (alerts: %+v)", ip, byIP[ip], alerts)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/canhgac/canhgac/console/auth"
 	"github.com/canhgac/canhgac/console/embedstore"
 	"github.com/canhgac/canhgac/i18n"
+	"github.com/canhgac/canhgac/internal/atomicfile"
 	"github.com/canhgac/canhgac/internal/config"
 	"github.com/canhgac/canhgac/pipeline"
 	"github.com/canhgac/canhgac/pipeline/embedded"
@@ -169,12 +171,19 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 	registry.MustRegister(logsensor.Collectors()...)
 	p := &platform{cfg: cfg, c: c, log: log, store: store, registry: registry}
 	detector := newDetector(rs, liveEngineOptions(log))
-	registry.MustRegister(detector.lateDropped)
+	registry.MustRegister(detector.lateDropped, detector.replayed)
+	statePath := filepath.Join(cfg.DataDir, "detection-state.json")
+	if err := restoreDetector(detector, statePath, log); err != nil {
+		return err
+	}
 	p.pipe = pipeline.New(store, detector, pipeline.Options{
 		Region:  cfg.Region,
 		Sensor:  cfg.Sensor,
 		Metrics: pipeline.NewMetrics(registry),
 		Logger:  log,
+		SaveState: func(state []byte) error {
+			return atomicfile.WriteFile(statePath, state, 0o600)
+		},
 	})
 
 	// The pipeline gets its own context: on Ctrl-C the sources stop first,
@@ -244,6 +253,27 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 		return runErr
 	}
 	fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.run.stopped"))
+	return nil
+}
+
+// restoreDetector loads the correlation state a previous run saved at
+// path, if any, so open windows continue across the restart.
+func restoreDetector(d *sigmaDetector, path string, log *slog.Logger) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fail("cli.run.state_invalid", path, err)
+	}
+	dropped, err := d.Restore(data)
+	if err != nil {
+		return fail("cli.run.state_invalid", path, err)
+	}
+	log.Info("correlation state restored", "path", path, "sources", len(d.resumeSeq))
+	if len(dropped) > 0 {
+		log.Warn("correlation state of rules that are no longer loaded was left out", "rules", dropped)
+	}
 	return nil
 }
 

@@ -244,3 +244,17 @@ func (e *Engine) RestoreState(data []byte) (RestoreReport, error) {
 	e.stats = st.Stats
 	return rep, nil
 }
+
+// HasState reports whether the engine holds correlation state (buffered
+// inputs or open windows) that a snapshot would carry.
+func (e *Engine) HasState() bool {
+	if len(e.corr.items) > 0 {
+		return true
+	}
+	for _, groups := range e.corr.states {
+		if len(groups) > 0 {
+			return true
+		}
+	}
+	return false
+}
