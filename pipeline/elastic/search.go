@@ -79,7 +79,7 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (SearchResult, er
 		order = "asc"
 	}
 	body := map[string]any{
-		"query":            query,
+		"query": query,
 		"sort": []any{
 			map[string]any{"@timestamp": order},
 			map[string]any{"event.id": map[string]any{"order": order, "unmapped_type": "keyword"}},
