@@ -260,7 +260,7 @@ func (s *Store) tryFold(ctx context.Context, key string, ds []*pipeline.Detectio
 	}
 	if hasPtr && !hasAlert {
 		// The pointer was claimed but the alert never written.
-		a := newAlert(ptr.AlertID, key, pending, now)
+		a := newAlert(ptr.AlertID, key, pending, now, s.opts.Region)
 		return s.putDoc(ctx, AlertsIndex, a.ID, a, true, nil)
 	}
 	id, err := s.newAlertID(ctx, key, pending[0].Time)
@@ -276,7 +276,7 @@ func (s *Store) tryFold(ctx context.Context, key string, ds []*pipeline.Detectio
 	if err != nil {
 		return err
 	}
-	return s.putDoc(ctx, AlertsIndex, id, newAlert(id, key, pending, now), true, nil)
+	return s.putDoc(ctx, AlertsIndex, id, newAlert(id, key, pending, now, s.opts.Region), true, nil)
 }
 
 // newAlertID returns ecs.AlertID of the group and time. When an alert
@@ -310,13 +310,18 @@ func unseen(a *alertDoc, ds []*pipeline.Detection) []*pipeline.Detection {
 	return out
 }
 
-func newAlert(id, key string, ds []*pipeline.Detection, now time.Time) *alertDoc {
+// newAlert opens an alert for detections of one group. Its region is that
+// of the first detection, or the store's when the detection has none.
+func newAlert(id, key string, ds []*pipeline.Detection, now time.Time, region string) *alertDoc {
 	first := ds[0]
+	if first.Region != "" {
+		region = first.Region
+	}
 	a := &alertDoc{
 		ID:        id,
 		GroupKey:  key,
 		Status:    ecs.StatusOpen.String(),
-		Region:    first.Region,
+		Region:    region,
 		FirstSeen: formatTime(first.Time),
 		LastSeen:  formatTime(first.Time),
 		EventIDs:  []string{},

@@ -36,8 +36,9 @@ func (s *Store) Retention(dataset string) time.Duration {
 	return time.Duration(days) * 24 * time.Hour
 }
 
-// RunRetention applies retention as of now. Without ILM it rolls each data
-// stream over whose write index is older than RolloverMaxAge, larger than
+// RunRetention applies retention as of now to the data streams and alerts
+// of the store's region; the store of each region runs its own. Without
+// ILM it rolls each data stream over whose write index is older than RolloverMaxAge, larger than
 // RolloverMaxPrimaryMB, or holds only events older than the retention, and
 // deletes every other backing index whose newest @timestamp is older than
 // the retention of its dataset. With ILM, the cluster does both. In either
@@ -45,7 +46,7 @@ func (s *Store) Retention(dataset string) time.Duration {
 func (s *Store) RunRetention(ctx context.Context, now time.Time) (RetentionReport, error) {
 	var rep RetentionReport
 	if !s.hasILM {
-		streams, err := s.resolveStreams(ctx, "logs-*-*")
+		streams, err := s.resolveStreams(ctx, "logs-*-"+namePart(s.opts.Region, ""))
 		if err != nil {
 			return rep, fmt.Errorf("retention: list data streams: %w", err)
 		}
@@ -184,6 +185,7 @@ func (s *Store) deleteClosedAlerts(ctx context.Context, cutoff time.Time) (int, 
 		body := map[string]any{
 			"query": map[string]any{"bool": map[string]any{"filter": []any{
 				map[string]any{"term": map[string]any{"status": "closed"}},
+				map[string]any{"term": map[string]any{"region": s.opts.Region}},
 				map[string]any{"range": map[string]any{"last_seen": timeRange(time.Time{}, cutoff)}},
 			}}},
 			"size":    1000,

@@ -95,7 +95,7 @@ func (s *Store) resolveStreams(ctx context.Context, pattern string) (map[string]
 	if len(resolved.DataStreams) == 0 {
 		return out, nil
 	}
-	stats, err := s.catIndices(ctx, ".ds-"+pattern)
+	stats, err := s.catIndices(ctx, ".ds-"+pattern+"-*")
 	if err != nil {
 		return nil, err
 	}
