@@ -202,12 +202,12 @@ func engineMatches(rs *sigma.Ruleset, events []*ecs.Event) map[string]map[string
 func document(ev *ecs.Event) map[string]any {
 	view := *ev
 	view.Fields = winlogbeatView(ev.Fields)
-	return view.Document()
+	return flatDocument(&view)
 }
 
 // outcome is the comparison for one rule.
 type outcome struct {
-	c          regressionCase
+	rule       sampledRule
 	engine     []string // event ids only the engine matched
 	pysigma    []string // event ids only the pySigma query matched
 	both       int      // events both matched
@@ -219,24 +219,45 @@ func (o outcome) agrees() bool {
 	return o.convertErr == "" && o.searchErr == "" && len(o.engine) == 0 && len(o.pysigma) == 0
 }
 
-// TestPySigmaAgreement converts every SigmaHQ regression rule with pySigma
-// (Lucene backend, ecs_windows pipeline) and runs the queries on an
-// Elasticsearch index of all regression events. It compares the matched ids
-// with the Sigma engine's matches of the same rules over the same events.
-// Each query thus meets its own case's events and, as negatives, every
-// other case's events. A rule must agree unless expectedDifferences lists
-// it, and a listed rule must still differ in the listed way.
-func TestPySigmaAgreement(t *testing.T) {
-	esURL := itest.ElasticURL(t)
-	python := pysigmaPython(t)
+// sampledRule is one rule of a sample.
+type sampledRule struct {
+	name string // shown in the result table
+	id   string
+	path string
+}
 
-	cases := loadRegressionCases(t)
-	if len(cases) < 100 {
-		t.Fatalf("found %d regression cases with an .evtx file in %s, want at least 100", len(cases), regressionData)
-	}
-	rulePaths := make([]string, 0, len(cases))
-	for _, c := range cases {
-		rulePaths = append(rulePaths, c.rulePath)
+// sample is a set of rules and the events that every rule runs over.
+type sample struct {
+	rules    []sampledRule
+	events   []*ecs.Event
+	origin   map[string]string               // event id to where the event comes from
+	document func(*ecs.Event) map[string]any // the indexed form of an event
+	// defaultFields are the fields a keyword search covers: the ones the
+	// engine's keyword search reads (see the sigma package documentation).
+	defaultFields []string
+	expected      map[string]difference // by rule id
+	table         string                // Go name of expected, for failure messages
+}
+
+// services returns the Elasticsearch URL and the pySigma interpreter, or
+// skips or fails the test as internal/itest does.
+func services(t *testing.T) (esURL, python string) {
+	t.Helper()
+	return itest.ElasticURL(t), pysigmaPython(t)
+}
+
+// crossCheck converts the sample's rules with pySigma, runs the queries on
+// an index of the sample's events and compares the hits with the engine's
+// matches over the same events.
+func crossCheck(t *testing.T, esURL, python string, s sample) {
+	t.Helper()
+	rulePaths := make([]string, 0, len(s.rules))
+	seenPath := make(map[string]bool)
+	for _, r := range s.rules {
+		if !seenPath[r.path] {
+			seenPath[r.path] = true
+			rulePaths = append(rulePaths, r.path)
+		}
 	}
 
 	conv := convertRules(t, python, rulePaths)
@@ -253,13 +274,11 @@ func TestPySigmaAgreement(t *testing.T) {
 	for _, r := range report.Rejected {
 		t.Errorf("engine rejected %s: %s", r.Path, r.Reason)
 	}
-
-	events, caseOf := readEvents(t, cases)
-	matched := engineMatches(rs, events)
+	matched := engineMatches(rs, s.events)
 
 	es := newESClient(esURL)
 	index := fmt.Sprintf("canhgac-crosscheck-%d", time.Now().UnixNano())
-	if err := es.do("PUT", "/"+index, indexSettings(), "", nil); err != nil {
+	if err := es.do("PUT", "/"+index, indexSettings(s.defaultFields), "", nil); err != nil {
 		t.Fatalf("create index: %v", err)
 	}
 	t.Cleanup(func() {
@@ -267,32 +286,32 @@ func TestPySigmaAgreement(t *testing.T) {
 			t.Logf("delete index %s: %v", index, err)
 		}
 	})
-	ids := make([]string, len(events))
-	docs := make([]map[string]any, len(events))
-	for i, ev := range events {
-		ids[i], docs[i] = ev.ID, document(ev)
+	ids := make([]string, len(s.events))
+	docs := make([]map[string]any, len(s.events))
+	for i, ev := range s.events {
+		ids[i], docs[i] = ev.ID, s.document(ev)
 	}
 	if err := es.bulkIndex(index, ids, docs); err != nil {
-		t.Fatalf("index %d events: %v", len(events), err)
+		t.Fatalf("index %d events: %v", len(s.events), err)
 	}
 
 	var outcomes []outcome
-	for _, c := range cases {
-		o := outcome{c: c}
-		conversion, ok := conv.Rules[c.ruleID]
+	for _, r := range s.rules {
+		o := outcome{rule: r}
+		conversion, ok := conv.Rules[r.id]
 		switch {
 		case !ok:
-			t.Errorf("%s: converter output has no rule %s", c.name, c.ruleID)
+			t.Errorf("%s: converter output has no rule %s", r.name, r.id)
 			continue
 		case conversion.Error != "":
 			// Without a query every engine match counts as engine-only,
 			// so the table shows what the rejection loses.
 			o.convertErr = conversion.Error
-			for id := range matched[c.ruleID] {
+			for id := range matched[r.id] {
 				o.engine = append(o.engine, id)
 			}
 		default:
-			hits, err := es.searchIDs(index, conversion.DSL, len(events)+1)
+			hits, err := es.searchIDs(index, conversion.DSL, len(s.events)+1)
 			if err != nil {
 				o.searchErr = err.Error()
 				break
@@ -301,7 +320,7 @@ func TestPySigmaAgreement(t *testing.T) {
 			for _, id := range hits {
 				esSet[id] = true
 			}
-			for id := range matched[c.ruleID] {
+			for id := range matched[r.id] {
 				if esSet[id] {
 					o.both++
 				} else {
@@ -309,7 +328,7 @@ func TestPySigmaAgreement(t *testing.T) {
 				}
 			}
 			for id := range esSet {
-				if !matched[c.ruleID][id] {
+				if !matched[r.id][id] {
 					o.pysigma = append(o.pysigma, id)
 				}
 			}
@@ -319,19 +338,48 @@ func TestPySigmaAgreement(t *testing.T) {
 		outcomes = append(outcomes, o)
 	}
 
-	checkOutcomes(t, outcomes, caseOf, conv)
+	checkOutcomes(t, outcomes, s, conv)
 }
 
-// checkOutcomes compares outcomes with expectedDifferences and logs the
+// TestPySigmaAgreement converts every SigmaHQ regression rule with pySigma
+// (Lucene backend, ecs_windows pipeline) and runs the queries on an
+// Elasticsearch index of all regression events. It compares the matched ids
+// with the Sigma engine's matches of the same rules over the same events.
+// Each query thus meets its own case's events and, as negatives, every
+// other case's events. A rule must agree unless expectedDifferences lists
+// it, and a listed rule must still differ in the listed way.
+func TestPySigmaAgreement(t *testing.T) {
+	esURL, python := services(t)
+
+	cases := loadRegressionCases(t)
+	if len(cases) < 100 {
+		t.Fatalf("found %d regression cases with an .evtx file in %s, want at least 100", len(cases), regressionData)
+	}
+	events, origin := readEvents(t, cases)
+	s := sample{
+		events:        events,
+		origin:        origin,
+		document:      document,
+		defaultFields: []string{"message", "event.original", "winlog.event_data.*"},
+		expected:      expectedDifferences,
+		table:         "expectedDifferences",
+	}
+	for _, c := range cases {
+		s.rules = append(s.rules, sampledRule{name: c.name, id: c.ruleID, path: c.rulePath})
+	}
+	crossCheck(t, esURL, python, s)
+}
+
+// checkOutcomes compares outcomes with the sample's expected differences and logs the
 // result table and the count of each difference class.
-func checkOutcomes(t *testing.T, outcomes []outcome, caseOf map[string]string, conv conversion) {
+func checkOutcomes(t *testing.T, outcomes []outcome, s sample, conv conversion) {
 	t.Helper()
-	agree := 0
+	agree, agreeOnHits := 0, 0
 	byClass := make(map[diffClass]int)
 	var table strings.Builder
 	fmt.Fprintf(&table, "%-8s %-6s %-6s %-6s %-22s %s\n", "result", "both", "engine", "pysig", "class", "rule")
 	for _, o := range outcomes {
-		want, listed := expectedDifferences[o.c.ruleID]
+		want, listed := s.expected[o.rule.id]
 		result := "agree"
 		class := diffClass("")
 		if !o.agrees() {
@@ -343,19 +391,22 @@ func checkOutcomes(t *testing.T, outcomes []outcome, caseOf map[string]string, c
 			byClass[class]++
 		} else {
 			agree++
+			if o.both > 0 {
+				agreeOnHits++
+			}
 		}
-		fmt.Fprintf(&table, "%-8s %-6d %-6d %-6d %-22s %s\n", result, o.both, len(o.engine), len(o.pysigma), class, o.c.name)
+		fmt.Fprintf(&table, "%-8s %-6d %-6d %-6d %-22s %s\n", result, o.both, len(o.engine), len(o.pysigma), class, o.rule.name)
 
 		switch {
 		case o.agrees() && listed:
-			t.Errorf("%s (rule %s) now agrees with pySigma; remove it from expectedDifferences (%s: %s)",
-				o.c.name, o.c.ruleID, want.class, want.reason)
+			t.Errorf("%s (rule %s) now agrees with pySigma; remove it from %s (%s: %s)",
+				o.rule.name, o.rule.id, s.table, want.class, want.reason)
 		case !o.agrees() && !listed:
-			t.Errorf("%s (rule %s) differs from pySigma and expectedDifferences does not list it:\n%s",
-				o.c.name, o.c.ruleID, describe(o, caseOf, conv))
+			t.Errorf("%s (rule %s) differs from pySigma and %s does not list it:\n%s",
+				o.rule.name, o.rule.id, s.table, describe(o, s.origin, conv))
 		case !o.agrees() && !want.matchesShape(o):
-			t.Errorf("%s (rule %s) differs from pySigma in another way than expectedDifferences lists (%s: %s):\n%s",
-				o.c.name, o.c.ruleID, want.class, want.reason, describe(o, caseOf, conv))
+			t.Errorf("%s (rule %s) differs from pySigma in another way than %s lists (%s: %s):\n%s",
+				o.rule.name, o.rule.id, s.table, want.class, want.reason, describe(o, s.origin, conv))
 		}
 	}
 	t.Logf("pySigma %s, backend %s, pipeline %s\n%s", conv.Versions["pySigma"],
@@ -366,27 +417,28 @@ func checkOutcomes(t *testing.T, outcomes []outcome, caseOf map[string]string, c
 		classes = append(classes, fmt.Sprintf("%s=%d", class, n))
 	}
 	sort.Strings(classes)
-	t.Logf("%d rules sampled: %d agree, %d differ (%s)", len(outcomes), agree, len(outcomes)-agree, strings.Join(classes, ", "))
+	t.Logf("%d rules sampled over %d events: %d agree (%d of them on at least one matched event), %d differ (%s)",
+		len(outcomes), len(s.events), agree, agreeOnHits, len(outcomes)-agree, strings.Join(classes, ", "))
 }
 
 // describe explains a difference for a failure message: the query and
 // which regression case each differing event comes from.
-func describe(o outcome, caseOf map[string]string, conv conversion) string {
+func describe(o outcome, origin map[string]string, conv conversion) string {
 	var b strings.Builder
 	if o.convertErr != "" {
 		fmt.Fprintf(&b, "  pySigma rejects the rule: %s\n", o.convertErr)
 	} else {
-		fmt.Fprintf(&b, "  query: %s\n", conv.Rules[o.c.ruleID].Query)
+		fmt.Fprintf(&b, "  query: %s\n", conv.Rules[o.rule.id].Query)
 	}
 	if o.searchErr != "" {
 		fmt.Fprintf(&b, "  Elasticsearch rejects the query: %s\n", o.searchErr)
 	}
 	fmt.Fprintf(&b, "  both matched %d events\n", o.both)
 	for _, id := range o.engine {
-		fmt.Fprintf(&b, "  only the engine matched event %s of %s\n", id, caseOf[id])
+		fmt.Fprintf(&b, "  only the engine matched event %s of %s\n", id, origin[id])
 	}
 	for _, id := range o.pysigma {
-		fmt.Fprintf(&b, "  only pySigma matched event %s of %s\n", id, caseOf[id])
+		fmt.Fprintf(&b, "  only pySigma matched event %s of %s\n", id, origin[id])
 	}
 	return b.String()
 }

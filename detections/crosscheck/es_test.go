@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/canhgac/canhgac/ecs"
 )
 
 // esClient sends JSON requests to one Elasticsearch node.
@@ -75,7 +77,21 @@ var caselessKeyword = map[string]any{
 }
 
 // indexSettings creates a one-shard index without replicas, so a single
-// test node reports it green.
+// test node reports it green. defaultFields is index.query.default_field,
+// the fields that a query_string term without a field name searches.
+//
+// The Lucene backend writes a Sigma keyword search as such a term
+// (*value*). With the default of all fields, ES 8.17 builds a wildcard
+// automaton for every keyword field of the index, and on the Linux logs
+// (hundreds of fields) that exhausted a 512 MB heap and killed the node.
+// Beats' index templates set a list of default fields as well.
+//
+// The mapping has subobjects: false, so every dotted name is one leaf
+// field and documents are indexed flat (see flatDocument). With object
+// mappings one index cannot hold canhgac's auditd events, because one event
+// may carry the value auditd.log.proctitle and another the value
+// auditd.log.proctitle.proctitle, and ES then needs proctitle to be both a
+// keyword and an object. Field names in queries resolve the same either way.
 //
 // Every string becomes a keyword, as in Winlogbeat's index template, which
 // maps winlog.event_data.* to keyword. query_string then matches whole
@@ -84,10 +100,15 @@ var caselessKeyword = map[string]any{
 // limit of 32766 bytes per term (UTF-8 takes at most 4 bytes per
 // character). ECS templates use 1024 for most keywords, and the wildcard
 // type, which this node lacks, for process.command_line.
-func indexSettings() map[string]any {
+func indexSettings(defaultFields []string) map[string]any {
 	return map[string]any{
-		"settings": map[string]any{"number_of_shards": 1, "number_of_replicas": 0},
+		"settings": map[string]any{
+			"number_of_shards":          1,
+			"number_of_replicas":        0,
+			"index.query.default_field": defaultFields,
+		},
 		"mappings": map[string]any{
+			"subobjects": false,
 			"dynamic_templates": []any{
 				map[string]any{"strings_as_keywords": map[string]any{
 					"match_mapping_type": "string",
@@ -95,23 +116,23 @@ func indexSettings() map[string]any {
 				}},
 			},
 			"properties": map[string]any{
-				"@timestamp": map[string]any{"type": "date"},
-				"event": map[string]any{"properties": map[string]any{
-					"code": map[string]any{"type": "keyword"},
-				}},
-				"process": map[string]any{"properties": map[string]any{
-					"executable": caselessKeyword,
-					"name":       caselessKeyword,
-					"pid":        map[string]any{"type": "long"},
-					"parent": map[string]any{"properties": map[string]any{
-						"executable": caselessKeyword,
-						"name":       caselessKeyword,
-						"pid":        map[string]any{"type": "long"},
-					}},
-				}},
+				"@timestamp":                map[string]any{"type": "date"},
+				"event.code":                map[string]any{"type": "keyword"},
+				"process.executable":        caselessKeyword,
+				"process.name":              caselessKeyword,
+				"process.pid":               map[string]any{"type": "long"},
+				"process.parent.executable": caselessKeyword,
+				"process.parent.name":       caselessKeyword,
+				"process.parent.pid":        map[string]any{"type": "long"},
 			},
 		},
 	}
+}
+
+// flatDocument is an event document with dotted names at the top level,
+// for the subobjects: false mapping of indexSettings.
+func flatDocument(ev *ecs.Event) map[string]any {
+	return map[string]any(ecs.Flatten(ev.Document()))
 }
 
 // bulkIndex indexes docs under their ids and refreshes the index.
