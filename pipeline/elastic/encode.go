@@ -9,13 +9,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/pipeline/elastic/esquery"
 )
 
-// appendDocument appends the event as one nested ECS JSON object. It
-// writes the value types that ecs.Fields allows without reflection; other
-// types (never produced by the parsers) fall back to encoding/json.
+// appendDocument appends the event as the JSON document that esquery's
+// compiled queries expect (esquery.Document). It writes the value types
+// that ecs.Fields allows without reflection; other types (never produced
+// by the parsers) fall back to encoding/json.
 func appendDocument(buf *bytes.Buffer, ev *ecs.Event) error {
-	return appendValue(buf, ev.Document())
+	return appendValue(buf, esquery.Document(ev))
 }
 
 func appendValue(buf *bytes.Buffer, v any) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/canhgac/canhgac/ecs"
 	"github.com/canhgac/canhgac/pipeline"
+	"github.com/canhgac/canhgac/pipeline/elastic/esquery"
 	"github.com/canhgac/canhgac/pipeline/kql"
 )
 
@@ -47,7 +48,7 @@ func eventQuery(q kql.Node, text string, from, to time.Time) (map[string]any, er
 			return nil, err
 		}
 	}
-	compiled, err := compileQuery(q)
+	compiled, err := esquery.Compile(q)
 	if err != nil {
 		return nil, err
 	}

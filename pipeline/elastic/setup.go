@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/canhgac/canhgac/pipeline/elastic/esquery"
 )
 
 // Names of the templates and lifecycle policies that Setup installs.
 const (
 	componentMappings   = "canhgac-ecs-mappings"
-	componentInternal   = "canhgac-internal-mappings"
 	componentSystem     = "canhgac-logs-settings"
 	componentAudit      = "canhgac-audit-settings"
 	templateLogs        = "canhgac-logs"
@@ -50,12 +51,11 @@ func (s *Store) setup(ctx context.Context) error {
 			"url", s.url, "system_retention_days", s.opts.SystemRetentionDays, "audit_retention_days", s.opts.AuditRetentionDays)
 	}
 	components := map[string]map[string]any{
-		componentMappings: {"template": map[string]any{"mappings": eventMapping()}},
-		componentInternal: {"template": map[string]any{"mappings": internalMapping()}},
+		componentMappings: {"template": map[string]any{"mappings": streamMapping()}},
 		componentSystem:   {"template": map[string]any{"settings": s.indexSettings(policySystem)}},
 		componentAudit:    {"template": map[string]any{"settings": s.indexSettings(policyAudit)}},
 	}
-	for _, name := range []string{componentMappings, componentInternal, componentSystem, componentAudit} {
+	for _, name := range []string{componentMappings, componentSystem, componentAudit} {
 		if err := s.put(ctx, "/_component_template/"+name, components[name]); err != nil {
 			return err
 		}
@@ -68,14 +68,14 @@ func (s *Store) setup(ctx context.Context) error {
 			"index_patterns": []string{"logs-*-*"},
 			"data_stream":    map[string]any{},
 			"priority":       priorityLogs,
-			"composed_of":    []string{componentMappings, componentInternal, componentSystem},
+			"composed_of":    []string{componentMappings, componentSystem},
 			"_meta":          map[string]any{"managed_by": "canhgac", "description": "ECS events of every dataset and region"},
 		}},
 		{templateAudit, map[string]any{
 			"index_patterns": s.auditPatterns(),
 			"data_stream":    map[string]any{},
 			"priority":       priorityAudit,
-			"composed_of":    []string{componentMappings, componentInternal, componentAudit},
+			"composed_of":    []string{componentMappings, componentAudit},
 			"_meta":          map[string]any{"managed_by": "canhgac", "description": "audit data, kept longer"},
 		}},
 		{templateDeadLetters, map[string]any{
@@ -196,15 +196,18 @@ var keyword = map[string]any{"type": "keyword"}
 // any length are accepted.
 var storedOnly = map[string]any{"type": "keyword", "index": false, "doc_values": false}
 
-// internalMapping maps the fields canhgac adds to events.
-func internalMapping() map[string]any {
-	return map[string]any{"properties": map[string]any{
-		"canhgac": map[string]any{"properties": map[string]any{"source_id": keyword}},
-		"event": map[string]any{"properties": map[string]any{
-			"id":       keyword,
-			"sequence": map[string]any{"type": "long"},
-		}},
-	}}
+// streamMapping returns esquery's event mapping as data streams accept
+// it: their @timestamp field may not set ignore_malformed (Elasticsearch
+// 8.17 rejects the template), so an event with an invalid time fails and
+// goes to the dead-letter stream instead of being stored without one.
+func streamMapping() map[string]any {
+	m := esquery.Mapping()
+	if props, ok := m["properties"].(map[string]any); ok {
+		if ts, ok := props["@timestamp"].(map[string]any); ok {
+			delete(ts, "ignore_malformed")
+		}
+	}
+	return m
 }
 
 // deadLetterMapping maps the dead-letter documents: the raw input is kept

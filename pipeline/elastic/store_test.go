@@ -140,10 +140,12 @@ func TestWriteBatchDeadLettersRejectedEvent(t *testing.T) {
 	events, _ := parseFile(t, "linux/loghub/OpenSSH/OpenSSH_2k.log", logparse.FormatSyslog, 50, region)
 	bad := events[10].Clone()
 	bad.ID = ecs.PositionID("test:bad", 1)
-	bad.Fields["source.ip"] = "not-an-address"
+	// Malformed addresses and numbers are kept unindexed (ignore_malformed
+	// in esquery's mapping); an object where a keyword belongs is rejected.
+	bad.Fields["user.name"] = map[string]any{"first": "root"}
 	bad2 := events[11].Clone()
 	bad2.ID = ecs.PositionID("test:bad", 2)
-	bad2.Fields["source.port"] = "ssh"
+	bad2.Fields["host.name"] = map[string]any{"id": int64(7)}
 	batch := append(append([]*ecs.Event{}, events...), bad, bad2)
 	parseFailure := pipeline.DeadLetter{Time: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), SourceID: "file:/var/log/odd.log",
 		Offset: 42, Raw: []byte("\xff\xfe not UTF-8"), Reason: "unknown format"}
