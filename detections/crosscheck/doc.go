@@ -1,9 +1,14 @@
 // Package crosscheck compares canhgac's Sigma engine (detections/sigma)
 // with pySigma's Elasticsearch backend over the same events. It has no
-// library code: its tests convert the SigmaHQ regression rules with
-// pySigma's Lucene backend and the ecs_windows pipeline
-// (pysigma/convert.py), run the queries on a real Elasticsearch index of all
-// regression events, and compare the matched event ids with the engine's.
+// library code. Its tests convert SigmaHQ rules with pySigma's Lucene
+// backend and the ecs_windows pipeline (pysigma/convert.py) and run the
+// queries on a real Elasticsearch index. They compare the matched event ids
+// with the engine's: the 120 regression rules over all regression events
+// (EVTX), and the Linux rules over the shared Linux logs.
+//
+// The tables of expected differences (expected_test.go) give the cause of
+// each rule on which the two disagree. A new difference, or a listed one
+// that disappears, fails the test.
 //
 // Running it needs an Elasticsearch node (CANHGAC_ES_URL, see
 // internal/itest) and the Python interpreter that scripts/pysigma prints

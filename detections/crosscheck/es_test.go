@@ -37,6 +37,7 @@ func (c *esClient) do(method, path string, body any, contentType string, out any
 		}
 		payload = bytes.NewReader(data)
 	}
+
 	req, err := http.NewRequest(method, c.base+path, payload)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
@@ -45,6 +46,7 @@ func (c *esClient) do(method, path string, body any, contentType string, out any
 		contentType = "application/json"
 	}
 	req.Header.Set("Content-Type", contentType)
+
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
@@ -54,6 +56,7 @@ func (c *esClient) do(method, path string, body any, contentType string, out any
 	if err != nil {
 		return fmt.Errorf("read response of %s %s: %w", method, path, err)
 	}
+
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, truncate(string(data), 600))
 	}

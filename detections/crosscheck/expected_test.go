@@ -52,7 +52,7 @@ const (
 	classCase diffClass = "case-sensitive keyword"
 	// The re modifier searches anywhere in the value, and the engine uses Go
 	// regexp with that meaning. The backend emits a Lucene regexp query,
-	// which must match the whole term and knows neither (?i) nor \s.
+	// which must match the whole term and supports neither (?i) nor \s.
 	classRegex diffClass = "anchored Lucene regexp"
 	// pySigma-backend-elasticsearch 2.1.1 has processing pipelines for
 	// Windows, Zeek, Kubernetes and macOS, but none for Linux. A Linux rule
@@ -84,10 +84,9 @@ var expectedDifferences = map[string]difference{
 	// proc_creation_win_hktl_wsass: ES 8.17 cannot turn the regexp into an
 	// automaton within its limit of 10000 states ("Determinizing ... would
 	// require more than 10000 effort") and rejects the whole query. With
-	// index.query.default_field left at "*", query_string is lenient and
-	// silently drops that clause instead, so the rule matches through its
-	// other OR branches; this index names its default fields, as Beats'
-	// templates do.
+	// index.query.default_field left at "*", query_string is lenient: it
+	// silently drops that clause, and the rule matches through its other OR
+	// branches. This index names its default fields, as Beats' templates do.
 	"589ac73f-8e12-409c-964e-31a2f5775ae2": {classRegex, searchFailed,
 		`CommandLine|re (?i)\.exe["']?\s+[^"]{0,64}werfaultsecure\.exe["']?\s+\d{2,10} is too complex for a Lucene automaton`},
 	// proc_creation_win_curl_ntlm_hash_leak_attempt
