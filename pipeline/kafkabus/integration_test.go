@@ -35,7 +35,7 @@ func ensureRegion(t *testing.T, opts Options, region string, topts TopicOptions)
 
 func realEvents(t *testing.T) []*ecs.Event {
 	t.Helper()
-	events := loadEvents(t, sampleLogs[0])                         // 2000 sshd events, hosts LabSZ
+	events := loadEvents(t, sampleLogs[0])                          // 2000 sshd events, hosts LabSZ
 	events = append(events, loadEvents(t, sampleLogs[1])[:3000]...) // Apache access, keyed by source id
 	return append(events, loadEvents(t, sampleLogs[3])...)          // Windows events, several hosts
 }

@@ -13,6 +13,7 @@ type producerMetrics struct {
 	spooled       prometheus.Counter
 	drained       prometheus.Counter
 	produceErrors prometheus.Counter
+	reordered     prometheus.Counter
 	ackSeconds    prometheus.Histogram
 }
 
@@ -42,6 +43,10 @@ func newProducerMetrics(reg prometheus.Registerer, sarama gometrics.Registry) *p
 			Name: "canhgac_kafka_produce_errors_total",
 			Help: "Messages whose produce failed after the client's retries (each then went to, or stayed in, the spool).",
 		}),
+		reordered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "canhgac_kafka_reordered_total",
+			Help: "Messages Kafka acknowledged after an earlier message of their partition had failed in the same send, so the two arrive out of order.",
+		}),
 		ackSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "canhgac_kafka_produce_ack_seconds",
 			Help:    "Time from handing a batch to the Kafka client until every message of it was acknowledged or failed.",
@@ -51,7 +56,7 @@ func newProducerMetrics(reg prometheus.Registerer, sarama gometrics.Registry) *p
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.spoolBytes, m.spoolRecords, m.published, m.spooled, m.drained, m.produceErrors, m.ackSeconds)
+	reg.MustRegister(m.spoolBytes, m.spoolRecords, m.published, m.spooled, m.drained, m.produceErrors, m.reordered, m.ackSeconds)
 	registerSaramaLatency(reg, sarama, "producer")
 	return m
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -93,6 +92,9 @@ type Producer struct {
 	// in a drain round where an earlier record failed; the next rounds
 	// skip them. Used by the drainer goroutine only.
 	sentAhead map[spoolPos]bool
+	// lastWarn and failedAttempts rate-limit the drainer's warnings.
+	lastWarn       time.Time
+	failedAttempts int
 }
 
 // NewProducer opens the spool and starts connecting to Kafka. It returns
@@ -120,6 +122,9 @@ func NewProducer(opts Options, popts ProducerOptions, reg prometheus.Registerer,
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Return.Errors = true
 	cfg.Producer.Timeout = opts.withDefaults().RequestTimeout
+	// Partitions are chosen in send (keyPartition), so the drainer knows
+	// each message's partition before it hands the message to sarama.
+	cfg.Producer.Partitioner = sarama.NewManualPartitioner
 	cfg.MetricRegistry = gometrics.NewRegistry()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("kafka producer configuration: %w", err)
@@ -208,8 +213,8 @@ func dispatchResults(async sarama.AsyncProducer, done chan<- struct{}) {
 	}
 }
 
-func toSarama(m *Message, ref *msgRef) *sarama.ProducerMessage {
-	pm := &sarama.ProducerMessage{Topic: m.Topic, Metadata: ref}
+func toSarama(m *Message, partition int32, ref *msgRef) *sarama.ProducerMessage {
+	pm := &sarama.ProducerMessage{Topic: m.Topic, Partition: partition, Metadata: ref}
 	if m.Key != nil {
 		pm.Key = sarama.ByteEncoder(m.Key)
 	}
@@ -225,38 +230,102 @@ func toSarama(m *Message, ref *msgRef) *sarama.ProducerMessage {
 	return pm
 }
 
+// keyPartition maps a key to a partition as sarama's default hash
+// partitioner does (FNV-1a, 32 bits, sign dropped), so a key keeps its
+// partition whether this producer or a plain sarama producer wrote it.
+// A nil key hashes like an empty one.
+func keyPartition(key []byte, partitions int32) int32 {
+	h := uint32(2166136261)
+	for _, c := range key {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	p := int32(h) % partitions
+	if p < 0 {
+		p = -p
+	}
+	return p
+}
+
 // errNotConnected marks a batch that could not be sent because there is no
 // Kafka connection yet.
 var errNotConnected = errors.New("not connected to kafka")
 
-// sendOutcome lists the messages of a batch that failed after the
-// client's retries, by ascending index, with the first failure's cause.
+// errProbeFailed marks a spooled message held back because the probe
+// message of its partition failed in the same drain round.
+var errProbeFailed = errors.New("held back: the first message of the partition failed in this round")
+
+// sendOutcome is the result of one send: per message its partition (-1
+// when unknown) and its error (nil when Kafka acknowledged it).
 type sendOutcome struct {
-	failed   []int
-	firstErr error
+	partitions []int32
+	errs       []error
+	failed     int
+	firstErr   error
+}
+
+// assignPartitions returns the partition of each message, -1 where the
+// topic's partition count is unknown (errs says why).
+func assignPartitions(client sarama.Client, msgs []Message) ([]int32, []error) {
+	parts := make([]int32, len(msgs))
+	errs := make([]error, len(msgs))
+	counts := make(map[string]int32, 2)
+	for i := range msgs {
+		n, ok := counts[msgs[i].Topic]
+		if !ok {
+			ids, err := client.Partitions(msgs[i].Topic)
+			if err == nil && len(ids) == 0 {
+				err = fmt.Errorf("topic %s has no partitions", msgs[i].Topic)
+			}
+			if err != nil {
+				err = fmt.Errorf("partitions of topic %s: %w", msgs[i].Topic, err)
+			}
+			n = int32(len(ids))
+			if err != nil {
+				n = -1
+				errs[i] = err
+			}
+			counts[msgs[i].Topic] = n
+		}
+		if n <= 0 {
+			parts[i] = -1
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("partitions of topic %s unknown", msgs[i].Topic)
+			}
+			continue
+		}
+		parts[i] = keyPartition(msgs[i].Key, n)
+	}
+	return parts, errs
 }
 
 // send hands msgs to the client and waits until each one is acknowledged or
 // has failed after the client's retries. It returns an error only if ctx
 // ended or the producer closed before every result came.
 func (p *Producer) send(ctx context.Context, msgs []Message) (sendOutcome, error) {
+	out := sendOutcome{errs: make([]error, len(msgs))}
 	p.mu.RLock()
 	async := p.async
 	if async == nil {
 		p.mu.RUnlock()
-		all := make([]int, len(msgs))
-		for i := range all {
-			all[i] = i
+		out.partitions = make([]int32, len(msgs))
+		for i := range msgs {
+			out.partitions[i], out.errs[i] = -1, errNotConnected
 		}
-		return sendOutcome{failed: all, firstErr: errNotConnected}, nil
+		out.failed, out.firstErr = len(msgs), errNotConnected
+		return out, nil
 	}
+	out.partitions, out.errs = assignPartitions(p.client, msgs)
 
 	start := time.Now()
 	results := make(chan sendResult, len(msgs))
 	sent := 0
 	var stopped error
 	for i := range msgs {
-		pm := toSarama(&msgs[i], &msgRef{index: i, results: results})
+		if out.partitions[i] < 0 {
+			continue
+		}
+		pm := toSarama(&msgs[i], out.partitions[i], &msgRef{index: i, results: results})
 		select {
 		case async.Input() <- pm:
 			sent++
@@ -271,16 +340,10 @@ func (p *Producer) send(ctx context.Context, msgs []Message) (sendOutcome, error
 	}
 	p.mu.RUnlock()
 
-	var out sendOutcome
 	for received := 0; received < sent; received++ {
 		select {
 		case r := <-results:
-			if r.err != nil {
-				out.failed = append(out.failed, r.index)
-				if out.firstErr == nil {
-					out.firstErr = r.err
-				}
-			}
+			out.errs[r.index] = r.err
 		case <-ctx.Done():
 			return sendOutcome{}, ctx.Err()
 		}
@@ -289,8 +352,39 @@ func (p *Producer) send(ctx context.Context, msgs []Message) (sendOutcome, error
 	if stopped != nil {
 		return sendOutcome{}, stopped
 	}
-	slices.Sort(out.failed)
+	for _, err := range out.errs {
+		if err != nil {
+			out.failed++
+			if out.firstErr == nil {
+				out.firstErr = err
+			}
+		}
+	}
 	return out, nil
+}
+
+// countReordered counts messages that Kafka acknowledged after an earlier
+// message of the same topic partition in the same send had failed: the
+// failed one reaches Kafka later, behind them.
+func countReordered(msgs []Message, out sendOutcome) int {
+	type tp struct {
+		topic     string
+		partition int32
+	}
+	var failedIn map[tp]bool
+	n := 0
+	for i := range msgs {
+		key := tp{msgs[i].Topic, out.partitions[i]}
+		if out.errs[i] != nil {
+			if failedIn == nil {
+				failedIn = make(map[tp]bool)
+			}
+			failedIn[key] = true
+		} else if failedIn[key] {
+			n++
+		}
+	}
+	return n
 }
 
 // Publish sends msgs and returns nil only when every message is either
@@ -316,20 +410,30 @@ func (p *Producer) Publish(ctx context.Context, msgs []Message) error {
 	if err != nil {
 		return fmt.Errorf("publish %d messages: %w", len(msgs), err)
 	}
-	failed, firstErr := out.failed, out.firstErr
-	p.metrics.published.Add(float64(len(msgs) - len(failed)))
-	if len(failed) == 0 {
+	p.metrics.published.Add(float64(len(msgs) - out.failed))
+	if out.failed == 0 {
 		return nil
 	}
-	if !errors.Is(firstErr, errNotConnected) {
-		p.metrics.produceErrors.Add(float64(len(failed)))
-		p.log.Warn("kafka produce failed after retries; spooling the messages", "messages", len(failed), "err", firstErr)
+	if !errors.Is(out.firstErr, errNotConnected) {
+		p.metrics.produceErrors.Add(float64(out.failed))
+		p.log.Warn("kafka produce failed after retries; spooling the messages", "messages", out.failed, "err", out.firstErr)
 	}
-	rest := make([]Message, len(failed))
-	for i, idx := range failed {
-		rest[i] = msgs[idx]
+	p.noteReordered(msgs, out)
+	rest := make([]Message, 0, out.failed)
+	for i, err := range out.errs {
+		if err != nil {
+			rest = append(rest, msgs[i])
+		}
 	}
 	return p.toSpool(ctx, rest, "produce failed")
+}
+
+func (p *Producer) noteReordered(msgs []Message, out sendOutcome) {
+	if n := countReordered(msgs, out); n > 0 {
+		p.metrics.reordered.Add(float64(n))
+		p.log.Error("kafka acknowledged messages after an earlier message of their partition failed; the failed ones arrive later, out of order",
+			"messages", n, "err", out.firstErr)
+	}
 }
 
 func (p *Producer) toSpool(ctx context.Context, msgs []Message, why string) error {
@@ -353,89 +457,227 @@ func (p *Producer) drain() {
 	defer p.wg.Done()
 	ticker := time.NewTicker(p.opts.ReconnectInterval)
 	defer ticker.Stop()
+	// After a failed attempt, wake-ups from Publish wait for the next tick,
+	// so an outage costs one attempt per ReconnectInterval.
+	var retryAt time.Time
 	for {
 		select {
 		case <-p.done:
 			return
 		case <-p.wake:
+			if time.Now().Before(retryAt) {
+				continue
+			}
 		case <-ticker.C:
 		}
 		if p.spool.empty() {
 			continue
 		}
 		if err := p.connect(); err != nil {
-			p.log.Debug("kafka still unreachable; messages stay in the spool", "err", err)
+			p.warnRetry("kafka unreachable; messages stay in the spool", 0, err)
+			retryAt = time.Now().Add(p.opts.ReconnectInterval)
 			continue
 		}
-		p.drainSpool()
+		if !p.drainSpool() {
+			retryAt = time.Now().Add(p.opts.ReconnectInterval)
+		}
 	}
 }
 
-// drainSpool sends spooled messages until the spool is empty, a round
-// fails, or the producer closes.
-func (p *Producer) drainSpool() {
+// warnRetryEvery bounds the drainer's warnings during an outage to one per
+// interval; the warning counts the attempts in between.
+const warnRetryEvery = 30 * time.Second
+
+// warnRetry logs a failed drain attempt, at most once per warnRetryEvery.
+// Used by the drainer goroutine only.
+func (p *Producer) warnRetry(msg string, messages int, err error) {
+	p.failedAttempts++
+	if time.Since(p.lastWarn) < warnRetryEvery {
+		return
+	}
+	p.log.Warn(msg, "messages", messages, "err", err, "attempts", p.failedAttempts,
+		"retry_in", p.opts.ReconnectInterval, "spool_records", p.spoolRecords())
+	p.lastWarn = time.Now()
+	p.failedAttempts = 0
+}
+
+func (p *Producer) spoolRecords() int64 {
+	_, n := p.spool.Stats()
+	return n
+}
+
+// drainSpool sends spooled messages until the spool is empty (true), or a
+// round fails or the producer closes (false).
+func (p *Producer) drainSpool() bool {
 	var total int64
 	for !p.spool.empty() {
 		recs, err := p.spool.Read(p.opts.DrainBatch, drainBatchBytes)
 		if err != nil {
 			p.log.Error("read the spool failed; retrying", "err", err)
-			return
+			return false
 		}
 		if len(recs) == 0 {
-			return
+			return false
 		}
-		var msgs []Message
-		var index []int // index[i] is the position in recs of msgs[i]
-		for i, r := range recs {
-			if !p.sentAhead[r.end] {
-				msgs = append(msgs, r.msg)
-				index = append(index, i)
-			}
-		}
-		out, err := p.send(p.drainCtx, msgs)
-		if err != nil {
-			return // closing
-		}
-		failed, firstErr := out.failed, out.firstErr
-
-		// The cursor advances over the acknowledged prefix only. Records
-		// acknowledged after the first failure are remembered, so the
-		// next round does not send them twice.
-		firstFailed := len(recs)
-		if len(failed) > 0 {
-			firstFailed = index[failed[0]]
-			failedSet := make(map[int]bool, len(failed))
-			for _, f := range failed {
-				failedSet[index[f]] = true
-			}
-			for i := firstFailed + 1; i < len(recs); i++ {
-				if !failedSet[i] {
-					p.sentAhead[recs[i].end] = true
-				}
-			}
-		}
-		acked := len(msgs) - len(failed)
-		p.metrics.drained.Add(float64(acked))
+		acked, ok := p.drainRound(recs)
 		total += int64(acked)
-		if firstFailed > 0 {
-			for i := 0; i < firstFailed; i++ {
-				delete(p.sentAhead, recs[i].end)
-			}
-			if err := p.spool.Ack(recs[firstFailed-1].end, int64(firstFailed)); err != nil {
-				p.log.Error("advance the spool cursor failed", "err", err)
-				return
-			}
-		}
-		if len(failed) > 0 {
-			p.metrics.produceErrors.Add(float64(len(failed)))
-			p.log.Warn("kafka rejected spooled messages; retrying later", "messages", len(failed), "err", firstErr,
-				"retry_in", p.opts.ReconnectInterval)
-			return
+		if !ok {
+			return false
 		}
 	}
 	if total > 0 {
 		p.log.Info("spool drained to kafka", "messages", total)
+		p.lastWarn, p.failedAttempts = time.Time{}, 0
 	}
+	return true
+}
+
+// drainRound sends one read of the spool and advances the cursor over the
+// acknowledged prefix. It returns the number of messages acknowledged and
+// whether all of them were.
+//
+// sarama fails a message on its own when it cannot find the partition's
+// leader (its circuit breaker stays open for 10 s after three failed
+// lookups), and a later message of the same partition can then succeed:
+// sending a partition's messages in one go after an outage could reorder
+// them. So the round first sends one probe message per partition and the
+// rest only to the partitions whose probe was acknowledged.
+func (p *Producer) drainRound(recs []spoolRecord) (int, bool) {
+	var idx []int // positions in recs of the records to send
+	for i, r := range recs {
+		if !p.sentAhead[r.end] {
+			idx = append(idx, i)
+		}
+	}
+	msgs := make([]Message, len(idx))
+	for j, i := range idx {
+		msgs[j] = recs[i].msg
+	}
+
+	// Phase 1: the first message of each topic partition.
+	p.mu.RLock()
+	client := p.client
+	p.mu.RUnlock()
+	parts, partErrs := assignPartitions(client, msgs)
+	type tp struct {
+		topic     string
+		partition int32
+	}
+	probeOf := make(map[tp]int)
+	var probes []int
+	for j := range msgs {
+		key := tp{msgs[j].Topic, parts[j]}
+		if _, ok := probeOf[key]; !ok && parts[j] >= 0 {
+			probeOf[key] = j
+			probes = append(probes, j)
+		}
+	}
+	// Messages keep these errors unless they are sent and acknowledged.
+	errs := make([]error, len(msgs))
+	for j := range errs {
+		errs[j] = partErrs[j]
+		if errs[j] == nil {
+			errs[j] = errProbeFailed
+		}
+	}
+	probeMsgs := make([]Message, len(probes))
+	for k, j := range probes {
+		probeMsgs[k] = msgs[j]
+	}
+	out, err := p.send(p.drainCtx, probeMsgs)
+	if err != nil {
+		return 0, false // closing
+	}
+	healthy := make(map[tp]bool)
+	for k, j := range probes {
+		errs[j] = out.errs[k]
+		if out.errs[k] == nil {
+			healthy[tp{msgs[j].Topic, parts[j]}] = true
+		} else if out.firstErr == nil {
+			out.firstErr = out.errs[k]
+		}
+	}
+	firstErr := out.firstErr
+	for _, err := range partErrs {
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+
+	// Phase 2: the other messages of the partitions that took their probe.
+	var rest []int
+	for j := range msgs {
+		if parts[j] >= 0 && probeOf[tp{msgs[j].Topic, parts[j]}] != j && healthy[tp{msgs[j].Topic, parts[j]}] {
+			rest = append(rest, j)
+		}
+	}
+	if len(rest) > 0 {
+		restMsgs := make([]Message, len(rest))
+		for k, j := range rest {
+			restMsgs[k] = msgs[j]
+		}
+		out, err := p.send(p.drainCtx, restMsgs)
+		if err != nil {
+			return 0, false
+		}
+		p.noteReordered(restMsgs, out)
+		for k, j := range rest {
+			errs[j] = out.errs[k]
+		}
+		if firstErr == nil {
+			firstErr = out.firstErr
+		}
+	}
+
+	return p.ackRound(recs, idx, errs, firstErr)
+}
+
+// ackRound moves the spool cursor over the acknowledged prefix of recs and
+// remembers records acknowledged after it, so the next rounds skip them.
+// idx maps the sent messages (and errs) to their positions in recs.
+func (p *Producer) ackRound(recs []spoolRecord, idx []int, errs []error, firstErr error) (int, bool) {
+	failedAt := make(map[int]bool)
+	acked, produceErrors := 0, 0
+	for j, err := range errs {
+		switch {
+		case err == nil:
+			acked++
+		case errors.Is(err, errProbeFailed) || errors.Is(err, errNotConnected):
+			failedAt[idx[j]] = true
+		default:
+			failedAt[idx[j]] = true
+			produceErrors++
+		}
+	}
+	p.metrics.drained.Add(float64(acked))
+
+	firstFailed := len(recs)
+	for i := range recs {
+		if failedAt[i] {
+			firstFailed = i
+			break
+		}
+	}
+	for i := firstFailed + 1; i < len(recs); i++ {
+		if !failedAt[i] {
+			p.sentAhead[recs[i].end] = true
+		}
+	}
+	if firstFailed > 0 {
+		for i := 0; i < firstFailed; i++ {
+			delete(p.sentAhead, recs[i].end)
+		}
+		if err := p.spool.Ack(recs[firstFailed-1].end, int64(firstFailed)); err != nil {
+			p.log.Error("advance the spool cursor failed", "err", err)
+			return acked, false
+		}
+	}
+	if len(failedAt) > 0 {
+		p.metrics.produceErrors.Add(float64(produceErrors))
+		p.warnRetry("kafka did not take all spooled messages; retrying later", len(failedAt), firstErr)
+		return acked, false
+	}
+	return acked, true
 }
 
 // SpoolStats returns the spool's size on disk in bytes and the number of

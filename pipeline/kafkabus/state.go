@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/IBM/sarama"
 )
@@ -22,9 +23,13 @@ func StateKey(group string, tp TopicPartition) string {
 // It is safe for concurrent use.
 type StateStore struct {
 	client   sarama.Client
-	producer sarama.SyncProducer
+	producer sarama.SyncProducerContext
 	consumer sarama.Consumer
 	topic    string
+
+	mu     sync.RWMutex // write-locked by Close only
+	closed bool
+	loadMu sync.Mutex
 }
 
 // NewStateStore connects to Kafka. The topic canhgac.state must exist
@@ -48,11 +53,14 @@ func NewStateStore(opts Options) (*StateStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
 	}
-	producer, err := sarama.NewSyncProducerFromClient(client)
+	syncProducer, err := sarama.NewSyncProducerFromClient(client)
 	if err != nil {
 		client.Close()
 		return nil, fmt.Errorf("create kafka state producer: %w", err)
 	}
+	// sarama v1.62's sync producer has the context methods; the interface
+	// it returns does not list them.
+	producer := syncProducer.(sarama.SyncProducerContext)
 	consumer, err := sarama.NewConsumerFromClient(client)
 	if err != nil {
 		producer.Close()
@@ -70,21 +78,18 @@ func (s *StateStore) SaveState(ctx context.Context, key string, value []byte) er
 	if value != nil {
 		msg.Value = sarama.ByteEncoder(value)
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, _, err := s.producer.SendMessage(msg)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("save state %s to %s: %w", key, s.topic, err)
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("save state %s to %s: %w", key, s.topic, ctx.Err())
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return fmt.Errorf("save state %s: %w", key, errStateStoreClosed)
 	}
+	if _, _, err := s.producer.SendMessageContext(ctx, msg); err != nil {
+		return fmt.Errorf("save state %s to %s: %w", key, s.topic, err)
+	}
+	return nil
 }
+
+var errStateStoreClosed = errors.New("kafka state store is closed")
 
 // LoadState returns the latest value saved under key, and false when there
 // is none (never saved, or deleted). It reads the key's partition from the
@@ -94,6 +99,16 @@ func (s *StateStore) SaveState(ctx context.Context, key string, value []byte) er
 // minus one always exists, because the log cleaner does not touch the
 // active segment and this store writes no transaction markers.
 func (s *StateStore) LoadState(ctx context.Context, key string) ([]byte, bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, false, fmt.Errorf("load state %s: %w", key, errStateStoreClosed)
+	}
+	// sarama allows one reader per partition and consumer, so loads of
+	// keys on the same partition take turns.
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+
 	partitions, err := s.client.Partitions(s.topic)
 	if err != nil {
 		return nil, false, fmt.Errorf("load state %s: partitions of %s: %w", key, s.topic, err)
@@ -152,6 +167,12 @@ func (s *StateStore) LoadState(ctx context.Context, key string) ([]byte, bool, e
 
 // Close closes the producer, the consumer and the client.
 func (s *StateStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	err := errors.Join(s.consumer.Close(), s.producer.Close())
 	if cerr := s.client.Close(); cerr != nil && !errors.Is(cerr, sarama.ErrClosedClient) {
 		err = errors.Join(err, cerr)
