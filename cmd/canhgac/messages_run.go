@@ -29,6 +29,7 @@ func init() {
 		"cli.run.flag.syslog_tcp": {VI: "địa chỉ nhận syslog TCP, \"off\" để tắt (mặc định 127.0.0.1:5514)", EN: "syslog TCP address, \"off\" to disable (default 127.0.0.1:5514)"},
 		"cli.run.flag.region":     {VI: "tên vùng của trung tâm dữ liệu, ghi vào observer.geo.name (mặc định dc1)", EN: "region name, set as observer.geo.name (default dc1)"},
 		"cli.run.flag.rules":      {VI: "tệp hoặc thư mục quy tắc Sigma bổ sung, cách nhau bởi dấu phẩy", EN: "extra Sigma rule files or folders, comma-separated"},
+		"cli.run.flag.evtx_dir":   {VI: "thư mục chứa tệp EVTX của Windows cần theo dõi (các tệp *.evtx trong đó); lặp lại được", EN: "folder of Windows EVTX files to watch (the *.evtx files in it); repeatable"},
 		"cli.run.flag.file":       {VI: "tệp nhật ký cần theo dõi thêm, dạng ĐƯỜNG_DẪN hoặc ĐƯỜNG_DẪN:ĐỊNH_DẠNG; lặp lại được", EN: "extra log file to tail, as PATH or PATH:FORMAT; repeatable"},
 		"cli.run.flag.no_system_logs": {
 			VI: "không theo dõi nhật ký hệ thống mặc định (chỉ các tệp --file)",
@@ -60,6 +61,8 @@ func init() {
 			EN: "Sign in with an existing account (stored in %s).",
 		},
 		"cli.run.file_ok":      {VI: "Theo dõi %s", EN: "Tailing %s"},
+		"cli.run.evtx_dir":     {VI: "Theo dõi thư mục EVTX %s (đọc bản ghi mới mỗi %s)", EN: "Watching the EVTX folder %s (new records every %s)"},
+		"cli.run.evtx_missing": {VI: "Thư mục EVTX %s chưa có; sẽ đọc khi nó xuất hiện", EN: "The EVTX folder %s does not exist yet; it is read once it appears"},
 		"cli.run.file_glob":    {VI: "Theo dõi các tệp khớp %s", EN: "Tailing files matching %s"},
 		"cli.run.file_missing": {VI: "Chưa có %s: sẽ đọc khi tệp xuất hiện", EN: "%s does not exist: it will be read when it appears"},
 		"cli.run.file_denied": {

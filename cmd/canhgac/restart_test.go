@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canhgac/canhgac/ecs"
 	"github.com/canhgac/canhgac/pipeline/embedded"
+	"github.com/canhgac/canhgac/sensors/evtx"
 	"github.com/canhgac/canhgac/sensors/logsensor"
 )
 
@@ -196,5 +198,59 @@ func TestCorrelationSurvivesRestarts(t *testing.T) {
 		if byIP[ip] != 1 {
 			t.Errorf("brute force from %s raised %d times across the restarts, want once (alerts: %+v)", ip, byIP[ip], alerts)
 		}
+	}
+}
+
+// TestRunWatchesEVTXFolder runs `canhgac run --evtx-dir` on a folder into
+// which a SigmaHQ regression case's EVTX file is copied after the start:
+// every record is stored once and the case's rule raises its alert.
+func TestRunWatchesEVTXFolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	caseDir := sharedData + "/sigma/regression_data/rules/windows/process_creation/proc_creation_win_wmic_recon_process"
+	const ruleID = "221b251a-357a-49a9-920a-271802777cc0"
+	rule := sharedData + "/sigma/rules/windows/process_creation/proc_creation_win_wmic_recon_process.yml"
+	dir := t.TempDir()
+	evtxDir := filepath.Join(dir, "forwarded")
+	dataDir := filepath.Join(dir, "data")
+	if err := os.Mkdir(evtxDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, []string{"CANHGAC_ADMIN_PASSWORD=evtx-test-password"},
+		"--data", dataDir, "--no-system-logs", "--evtx-dir", evtxDir, "--rules", rule,
+		"--syslog-udp", "off", "--syslog-tcp", "off", "--listen", freeAddr(t))
+	data, err := os.ReadFile(caseDir + "/" + ruleID + ".evtx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(evtxDir, "Sysmon.evtx"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var records int
+	if _, err := evtx.ReadFile(context.Background(), filepath.Join(evtxDir, "Sysmon.evtx"), func(*ecs.Event) error { records++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	store, err := embedded.Open(filepath.Join(dataDir, "store"), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	stored := func() int {
+		res, err := store.Search(ctx, embedded.SearchRequest{QueryText: "event.dataset:windows.*", Limit: 1})
+		if err != nil {
+			return -1
+		}
+		return res.Total
+	}
+	waitUntil(t, 60*time.Second, "EVTX records stored", func() bool { return stored() == records })
+	waitUntil(t, 30*time.Second, "alert of the case's rule", func() bool {
+		alerts, _, err := store.Alerts(ctx, embedded.AlertFilter{RuleID: ruleID})
+		return err == nil && len(alerts) == 1 && alerts[0].Count == 1
+	})
+	s.stop(t)
+	if n := stored(); n != records {
+		t.Errorf("store holds %d Windows events, want %d (one per record)", n, records)
 	}
 }

@@ -39,6 +39,7 @@ type runFlags struct {
 	rules        string
 	placeholders string
 	files        multiFlag
+	evtxDirs     multiFlag
 	noSystemLogs bool
 }
 
@@ -65,6 +66,7 @@ func runCommand() *command {
 			fs.StringVar(&f.rules, "rules", "", i18n.T(c.lang, "cli.run.flag.rules"))
 			fs.StringVar(&f.placeholders, "placeholders", "", i18n.T(c.lang, "cli.flag.placeholders"))
 			fs.Var(&f.files, "file", i18n.T(c.lang, "cli.run.flag.file"))
+			fs.Var(&f.evtxDirs, "evtx-dir", i18n.T(c.lang, "cli.run.flag.evtx_dir"))
 			fs.BoolVar(&f.noSystemLogs, "no-system-logs", false, i18n.T(c.lang, "cli.run.flag.no_system_logs"))
 		},
 		run: func(ctx context.Context, c *cli, args []string) error {
@@ -115,6 +117,7 @@ func runConfig(f runFlags) (config.Config, error) {
 	for _, spec := range f.files {
 		cfg.Files = append(cfg.Files, parseFileSpec(spec))
 	}
+	cfg.EVTXDirs = append(cfg.EVTXDirs, f.evtxDirs...)
 	return cfg, cfg.Validate()
 }
 
@@ -211,6 +214,9 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 		return err
 	}
 	if err := p.startSyslog(start); err != nil {
+		return err
+	}
+	if err := p.startEVTX(start); err != nil {
 		return err
 	}
 	if cfg.Capture != "" {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/canhgac/canhgac/i18n"
 	"github.com/canhgac/canhgac/pipeline"
+	"github.com/canhgac/canhgac/sensors/evtx"
 	"github.com/canhgac/canhgac/sensors/filesource"
 	"github.com/canhgac/canhgac/sensors/logparse"
 	"github.com/canhgac/canhgac/sensors/logsensor"
@@ -220,4 +221,43 @@ func (s *fileSources) flushIdle(ctx context.Context) {
 		}
 		s.mu.Unlock()
 	}
+}
+
+// evtxInterval is how often the EVTX folders are scanned for new records.
+const evtxInterval = 5 * time.Second
+
+// startEVTX watches the configured folders of EVTX files. Each batch of
+// new records is committed to the folder's checkpoints once stored;
+// chunks the reader could not decode become dead letters.
+func (p *platform) startEVTX(start func(string, func(context.Context) error)) error {
+	if len(p.cfg.EVTXDirs) == 0 {
+		return nil
+	}
+	for _, dir := range p.cfg.EVTXDirs {
+		if _, err := os.Stat(dir); err != nil {
+			fmt.Fprintln(p.c.stdout, i18n.T(p.c.lang, "cli.run.evtx_missing", dir))
+			continue
+		}
+		fmt.Fprintln(p.c.stdout, i18n.T(p.c.lang, "cli.run.evtx_dir", dir, evtxInterval))
+	}
+	w, err := evtx.NewFolderWatcher(evtx.FolderConfig{
+		Dirs:     p.cfg.EVTXDirs,
+		Interval: evtxInterval,
+		StateDir: filepath.Join(p.cfg.DataDir, "checkpoints", "evtx"),
+		Logger:   p.log,
+		Deliver: func(ctx context.Context, fb evtx.FolderBatch) error {
+			b := &pipeline.Batch{SourceID: fb.SourceID, Events: fb.Events, Commit: fb.Commit}
+			for _, reason := range fb.Damage {
+				b.DeadLetters = append(b.DeadLetters, pipeline.DeadLetter{
+					Time: time.Now(), SourceID: fb.SourceID, Offset: -1, Raw: []byte(fb.Path), Reason: reason,
+				})
+			}
+			return p.pipe.Submit(ctx, b)
+		},
+	})
+	if err != nil {
+		return fail("cli.run.checkpoints", p.cfg.DataDir, err)
+	}
+	start("evtx", w.Run)
+	return nil
 }

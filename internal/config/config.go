@@ -24,6 +24,9 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	// Files are the log files to tail. A missing file is waited for.
 	Files []FileInput `yaml:"files"`
+	// EVTXDirs are folders of Windows EVTX files (from Windows Event
+	// Forwarding or scheduled exports) whose new records are read.
+	EVTXDirs []string `yaml:"evtx_dirs"`
 	// Syslog configures the syslog listeners.
 	Syslog Syslog `yaml:"syslog"`
 	// Capture is a network interface for live packet capture ("" for none).
