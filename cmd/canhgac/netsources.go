@@ -35,7 +35,7 @@ func (p *platform) startSyslog(start func(string, func(context.Context) error)) 
 			Address:     l.addr,
 			Checkpoints: checkpoints,
 			Deliver: func(ctx context.Context, msgs []logsensor.Message) error {
-				return p.pipe.Submit(ctx, syslogBatch(listener, msgs))
+				return p.sink.Submit(ctx, syslogBatch(listener, msgs))
 			},
 			Logger: p.log,
 		})
@@ -98,7 +98,7 @@ func (p *platform) startCapture(start func(string, func(context.Context) error))
 		if len(events) == 0 {
 			return nil
 		}
-		return p.pipe.Submit(ctx, &pipeline.Batch{SourceID: source, Events: events})
+		return p.sink.Submit(ctx, &pipeline.Batch{SourceID: source, Events: events})
 	}
 	start("capture:"+iface, func(ctx context.Context) error {
 		go func() {

@@ -143,11 +143,14 @@ func lastColon(s string) int {
 
 // platform is the running all-in-one process.
 type platform struct {
-	cfg      config.Config
-	c        *cli
-	log      *slog.Logger
-	store    *embedded.Store
-	pipe     *pipeline.Pipeline
+	cfg   config.Config
+	c     *cli
+	log   *slog.Logger
+	store *embedded.Store
+	pipe  *pipeline.Pipeline
+	// sink receives the sources' batches: the pipeline in run, Kafka in
+	// sensor.
+	sink     batchSink
 	registry *prometheus.Registry
 }
 
@@ -195,6 +198,7 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 	defer stopPipe()
 	pipeDone := make(chan error, 1)
 	go func() { pipeDone <- p.pipe.Run(pipeCtx) }()
+	p.sink = p.pipe
 
 	srcCtx, stopSources := context.WithCancel(ctx)
 	defer stopSources()
@@ -260,6 +264,12 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 	}
 	fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.run.stopped"))
 	return nil
+}
+
+// batchSink receives the batches that the sources read. Submit blocks
+// while the sink is full and calls b.Commit once the batch is durable.
+type batchSink interface {
+	Submit(ctx context.Context, b *pipeline.Batch) error
 }
 
 // restoreDetector loads the correlation state a previous run saved at

@@ -22,7 +22,7 @@ import (
 // fileSources parses the lines a Watcher delivers and submits them to the
 // pipeline, committing each batch's checkpoint once the store has it.
 type fileSources struct {
-	pipe    *pipeline.Pipeline
+	sink    batchSink
 	format  logparse.Format
 	watcher *logsensor.Watcher
 
@@ -66,7 +66,7 @@ func (p *platform) startFiles(start func(string, func(context.Context) error)) e
 		if err != nil {
 			return err
 		}
-		fsrc := &fileSources{pipe: p.pipe, format: format, sources: map[string]*fileSource{}}
+		fsrc := &fileSources{sink: p.sink, format: format, sources: map[string]*fileSource{}}
 		w, err := logsensor.NewWatcher(logsensor.WatcherConfig{
 			Paths:       byFormat[name],
 			Checkpoints: checkpoints,
@@ -159,7 +159,7 @@ func (s *fileSources) deliver(ctx context.Context, lines []logsensor.Line) error
 			w := s.watcher
 			b.Commit = func() { w.Commit(*cp) }
 		}
-		if err := s.pipe.Submit(ctx, b); err != nil {
+		if err := s.sink.Submit(ctx, b); err != nil {
 			return err
 		}
 	}
@@ -214,7 +214,7 @@ func (s *fileSources) flushIdle(ctx context.Context) {
 			cp := *src.held
 			w := s.watcher
 			b.Commit = func() { w.Commit(cp) }
-			if err := s.pipe.Submit(ctx, b); err != nil {
+			if err := s.sink.Submit(ctx, b); err != nil {
 				s.mu.Unlock()
 				return
 			}
@@ -252,7 +252,7 @@ func (p *platform) startEVTX(start func(string, func(context.Context) error)) er
 					Time: time.Now(), SourceID: fb.SourceID, Offset: -1, Raw: []byte(fb.Path), Reason: reason,
 				})
 			}
-			return p.pipe.Submit(ctx, b)
+			return p.sink.Submit(ctx, b)
 		},
 	})
 	if err != nil {
