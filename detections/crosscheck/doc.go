@@ -3,8 +3,9 @@
 // library code. Its tests convert SigmaHQ rules with pySigma's Lucene
 // backend and the ecs_windows pipeline (pysigma/convert.py) and run the
 // queries on a real Elasticsearch index. They compare the matched event ids
-// with the engine's: the 120 regression rules over all regression events
-// (EVTX), and the Linux rules over the shared Linux logs.
+// with the engine's in three samples: the 120 regression rules over all
+// regression events (EVTX), every shared Windows rule over the shared EVTX
+// attack samples, and every shared Linux rule over the shared Linux logs.
 //
 // The tables of expected differences (expected_test.go) give the cause of
 // each rule on which the two disagree. A new difference, or a listed one

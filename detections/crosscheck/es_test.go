@@ -79,6 +79,10 @@ var caselessKeyword = map[string]any{
 	},
 }
 
+// ipField is an ECS ip field, which the cidr modifier needs: the backend
+// writes field:10.0.0.0\/8, a range only on the ip type.
+var ipField = map[string]any{"type": "ip"}
+
 // indexSettings creates a one-shard index without replicas, so a single
 // test node reports it green. defaultFields is index.query.default_field,
 // the fields that a query_string term without a field name searches.
@@ -127,6 +131,10 @@ func indexSettings(defaultFields []string) map[string]any {
 				"process.parent.executable": caselessKeyword,
 				"process.parent.name":       caselessKeyword,
 				"process.parent.pid":        map[string]any{"type": "long"},
+				"source.ip":                 ipField,
+				"destination.ip":            ipField,
+				"source.port":               map[string]any{"type": "long"},
+				"destination.port":          map[string]any{"type": "long"},
 			},
 		},
 	}

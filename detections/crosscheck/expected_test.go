@@ -50,10 +50,20 @@ const (
 	// case. process.command_line is keyword here and wildcard in Elastic's
 	// ECS templates, and both types are case-sensitive.
 	classCase diffClass = "case-sensitive keyword"
-	// The re modifier searches anywhere in the value, and the engine uses Go
-	// regexp with that meaning. The backend emits a Lucene regexp query,
-	// which must match the whole term and supports neither (?i) nor \s.
-	classRegex diffClass = "anchored Lucene regexp"
+	// The re modifier searches anywhere in the value with the PCRE-like
+	// syntax of SigmaHQ rules, and the engine uses Go regexp with that
+	// meaning. The backend passes the expression to a Lucene regexp query,
+	// whose dialect differs. A Lucene regexp must match the whole term and
+	// supports neither (?i) nor \s. It reads ^ and $ as literal characters
+	// and " as the start of a quoted string. ES also rejects an expression
+	// whose automaton needs more than 10000 states.
+	classRegex diffClass = "Lucene regexp dialect"
+	// ECS maps source.ip and destination.ip as the ip type. The backend
+	// writes the Sigma values "-" and "127.*" as a term, wildcard or prefix
+	// query, which ES rejects on an ip field ("'-' is not an IP string
+	// literal", "Can only use wildcard queries on keyword, text and wildcard
+	// fields"), so the whole query fails.
+	classIPField diffClass = "non-IP value on ip field"
 	// pySigma-backend-elasticsearch 2.1.1 has processing pipelines for
 	// Windows, Zeek, Kubernetes and macOS, but none for Linux. A Linux rule
 	// therefore queries its Sigma field names (type, a0, name), which no
@@ -148,4 +158,43 @@ var expectedLinuxDifferences = map[string]difference{
 	// test annotation that contains "to replace prev multiline version".
 	"af202fd3-7bff-4212-a25a-fb34606cfcbe": {classCase, engineOnly,
 		`the rule's keyword is "REPLACE"; the log line has "replace"`},
+}
+
+// expectedAttackSampleDifferences lists, by rule id, each Windows rule on
+// which the engine and pySigma disagree over the shared EVTX attack samples,
+// with the reason.
+var expectedAttackSampleDifferences = map[string]difference{
+	"e3c6d245-7b8f-4e2a-c17f-a9d0e5b38f62": expectedDifferences["e3c6d245-7b8f-4e2a-c17f-a9d0e5b38f62"],
+	"d2b7a134-9c3e-4f8a-b56d-e0c1f8a29b47": expectedDifferences["d2b7a134-9c3e-4f8a-b56d-e0c1f8a29b47"],
+	"589ac73f-8e12-409c-964e-31a2f5775ae2": expectedDifferences["589ac73f-8e12-409c-964e-31a2f5775ae2"],
+
+	// win_security_successful_external_remote_rdp_login
+	"259a9cdf-c4dd-4fa2-b243-2269e5ab18a2": {classIPField, searchFailed,
+		`the filter IpAddress: '-' becomes source.ip:\-`},
+	// win_security_successful_external_remote_smb_login
+	"78d5cab4-557e-454f-9fb9-a222bd0d5edc": {classIPField, searchFailed,
+		`the filter IpAddress: '-' becomes source.ip:\-`},
+	// win_security_susp_failed_logon_source
+	"f88e112a-21aa-44bd-9b01-6ee2a2bbbed1": {classIPField, searchFailed,
+		`the filter IpAddress|contains: '-' becomes the wildcard source.ip:*\-*`},
+	// win_security_rdp_reverse_tunnel
+	"5bed80b6-b3e8-428e-a3ae-d3c757589e41": {classIPField, searchFailed,
+		`DestAddress|startswith: '127.' becomes the prefix query destination.ip:127.*`},
+
+	// win_security_metasploit_authentication: the 4625 events of
+	// DeepBlueCLI's SMB password guessing have random 16-character
+	// workstation names.
+	"72124974-a68b-4366-b990-d30e0b2a190d": {classRegex, engineOnly,
+		`in WorkstationName|re ^[A-Za-z0-9]{16}$ Lucene reads ^ and $ as literal characters, so no workstation name matches`},
+	// posh_ps_invoke_obfuscation_stdin
+	"779c8c12-0eb1-11eb-adc1-0242ac120002": {classRegex, searchFailed,
+		`Lucene regexp syntax reads " as the start of a quoted string, and the rule's single " is unbalanced`},
+	// posh_ps_invoke_obfuscation_var
+	"0adfbc14-0ed1-11eb-adc1-0242ac120002": {classRegex, searchFailed,
+		`Lucene regexp syntax reads " as the start of a quoted string, and the rule's " are unbalanced`},
+
+	// win_security_lm_namedpipe: the bloodhound sample's 5145 event for
+	// RelativeTargetName "NETLOGON".
+	"52d8b0c6-53d6-439a-9e41-52ad442ad9ad": {classCase, pysigmaOnly,
+		`the filter lists "netlogon"; the event has "NETLOGON", so only the engine excludes it`},
 }

@@ -2,6 +2,7 @@ package crosscheck
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -110,6 +111,47 @@ func TestWinlogbeatViewFromEVTX(t *testing.T) {
 	}
 }
 
+// TestWinlogbeatViewSecurityLogon checks a real 4624 logon from a remote
+// address: the source moves into source.*, and user.* names the account
+// that logged on.
+func TestWinlogbeatViewSecurityLogon(t *testing.T) {
+	path := sharedEVTX + "/evtx-attack-samples/lateral_movement/LM_4624_mimikatz_sekurlsa_pth_source_machine.evtx"
+	var logon *ecs.Event
+	_, err := evtx.ReadFile(context.Background(), path, func(ev *ecs.Event) error {
+		id, _ := ev.Fields.Int("winlog.event_id")
+		ip, _ := ev.Fields.String(eventDataPrefix + "IpAddress")
+		if _, err := netip.ParseAddr(ip); err == nil && id == 4624 && logon == nil {
+			logon = ev
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	if logon == nil {
+		t.Fatalf("%s has no 4624 event with an IP address", path)
+	}
+
+	got := winlogbeatView(logon.Fields)
+	sameAs := map[string]string{
+		"source.ip":   "IpAddress",
+		"user.name":   "TargetUserName",
+		"user.domain": "TargetDomainName",
+	}
+	for field, from := range sameAs {
+		want, _ := logon.Fields.String(eventDataPrefix + from)
+		if got[field] != want {
+			t.Errorf("%s = %#v, want %s %q", field, got[field], from, want)
+		}
+	}
+	if _, ok := got[eventDataPrefix+"IpAddress"]; ok {
+		t.Errorf("%sIpAddress is still present, want it moved to source.ip", eventDataPrefix)
+	}
+	if _, ok := got[eventDataPrefix+"TargetUserName"]; !ok {
+		t.Errorf("%sTargetUserName is missing, want it kept", eventDataPrefix)
+	}
+}
+
 // TestWinlogbeatViewKeepsOtherDatasets checks that only Windows events
 // change.
 func TestWinlogbeatViewKeepsOtherDatasets(t *testing.T) {
@@ -214,6 +256,8 @@ func FuzzWinlogbeatView(f *testing.F) {
 				eventDataPrefix + "SubjectUserName":   user,
 				eventDataPrefix + "Hashes":            hashes,
 				eventDataPrefix + "ParentProcessName": image,
+				eventDataPrefix + "IpAddress":         user,
+				eventDataPrefix + "IpPort":            pid,
 			}
 			got := winlogbeatView(fields)
 			exe, hasExe := got["process.executable"].(string)
@@ -226,7 +270,12 @@ func FuzzWinlogbeatView(f *testing.F) {
 					t.Errorf("%s: process.pid = %#v, want a non-negative int64", dataset, pidValue)
 				}
 			}
-			if len(fields) != 10 || fields[eventDataPrefix+"Image"] != image {
+			if ip, ok := got["source.ip"].(string); ok {
+				if _, err := netip.ParseAddr(ip); err != nil {
+					t.Errorf("%s: source.ip = %q, want an IP address", dataset, ip)
+				}
+			}
+			if len(fields) != 12 || fields[eventDataPrefix+"Image"] != image {
 				t.Fatalf("%s: winlogbeatView changed its input", dataset)
 			}
 		}

@@ -1,6 +1,7 @@
 package crosscheck
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -19,10 +20,13 @@ import (
 // deployment stores it (winlogbeatView), and the engine reads canhgac's own
 // event. Both come from the same EVTX record. The moves below follow
 // elastic/beats x-pack/winlogbeat/module/sysmon/ingest/sysmon.yml and the
-// golden outputs of the security module's tests (4688: NewProcessName,
-// NewProcessId and ParentProcessName move, CommandLine and ProcessId stay).
-// They cover the fields of Sysmon and Security events that SigmaHQ's
-// Windows rules use, not every field the pipelines derive.
+// golden outputs of the security and powershell modules' tests. For example,
+// 4688 moves NewProcessName, NewProcessId and ParentProcessName and keeps
+// CommandLine and ProcessId, 4624 moves IpAddress, IpPort and
+// WorkstationName into source.* and takes user.* from Target*, and 4104
+// moves ScriptBlockText into powershell.file.script_block_text. They cover
+// the fields that the shared SigmaHQ Windows rules use, not every field the
+// pipelines derive.
 
 // ecsMove copies one event data value into an ECS field.
 type ecsMove struct {
@@ -38,7 +42,8 @@ type valueKind int
 const (
 	asString valueKind = iota
 	asPID              // decimal (Sysmon) or 0x hex (Security) process id, to int64
-	asPort             // decimal port number, to int64
+	asPort             // decimal number up to 65535, to int64
+	asIP               // IPv4 or IPv6 address; other text is not moved
 )
 
 // sysmonMoves are the moves of the sysmon pipeline that apply to every
@@ -100,11 +105,39 @@ var security4688Moves = []ecsMove{
 }
 
 // securitySubjectMoves give the acting user of a Security event, as the
-// security pipeline does for the events of this sample (4688, 4699, 4701).
+// security pipeline does for 4688, 4699 and 4701.
 var securitySubjectMoves = []ecsMove{
 	{from: "SubjectUserName", to: "user.name", keep: true},
 	{from: "SubjectDomainName", to: "user.domain", keep: true},
 	{from: "SubjectUserSid", to: "user.id", keep: true},
+}
+
+// securityLogonUserMoves give the user of a logon (4624) or failed logon
+// (4625): the account that logged on, not the subject that requested it.
+var securityLogonUserMoves = []ecsMove{
+	{from: "TargetUserName", to: "user.name", keep: true},
+	{from: "TargetDomainName", to: "user.domain", keep: true},
+	{from: "TargetUserSid", to: "user.id", keep: true},
+}
+
+// securityNetworkMoves are the source address and process of Security
+// events other than 4688, which names its process fields differently.
+var securityNetworkMoves = []ecsMove{
+	{from: "IpAddress", to: "source.ip", kind: asIP},
+	{from: "IpPort", to: "source.port", kind: asPort},
+	{from: "WorkstationName", to: "source.domain"},
+	{from: "ProcessName", to: "process.executable"},
+	{from: "ProcessId", to: "process.pid", kind: asPID},
+}
+
+// powershellScriptMoves are the moves of the powershell pipeline for
+// script block logging (event 4104).
+var powershellScriptMoves = []ecsMove{
+	{from: "ScriptBlockText", to: "powershell.file.script_block_text"},
+	{from: "ScriptBlockId", to: "powershell.file.script_block_id"},
+	{from: "MessageNumber", to: "powershell.sequence", kind: asPort},
+	{from: "MessageTotal", to: "powershell.total", kind: asPort},
+	{from: "Path", to: "file.path"},
 }
 
 // winlogbeatView returns the fields of a Windows event as Winlogbeat 8's
@@ -150,10 +183,21 @@ func winlogbeatView(f ecs.Fields) ecs.Fields {
 			delete(out, eventDataPrefix+name)
 		}
 	case "windows.security":
-		if eventID == 4688 {
+		switch eventID {
+		case 4688:
 			applyMoves(out, security4688Moves)
+		default:
+			applyMoves(out, securityNetworkMoves)
 		}
-		applyMoves(out, securitySubjectMoves)
+		if eventID == 4624 || eventID == 4625 {
+			applyMoves(out, securityLogonUserMoves)
+		} else {
+			applyMoves(out, securitySubjectMoves)
+		}
+	case "windows.microsoft-windows-powershell/operational":
+		if eventID == 4104 {
+			applyMoves(out, powershellScriptMoves)
+		}
 	}
 
 	addProcessName(out, "process.executable", "process.name")
@@ -191,6 +235,10 @@ func applyMoves(out ecs.Fields, moves []ecsMove) {
 				continue
 			}
 			value = int64(port)
+		case asIP:
+			if _, err := netip.ParseAddr(src); err != nil {
+				continue
+			}
 		}
 		if _, taken := out[m.to]; !taken {
 			out[m.to] = value
