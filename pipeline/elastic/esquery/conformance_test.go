@@ -26,10 +26,46 @@ import (
 
 const sharedData = "../../../../shared/data"
 
-// knownDifferences are the queries of the suites whose Elasticsearch
-// result differs from kql.Match, with the reason. The test fails when such
-// a query returns kql.Match's events after all, so the list stays true.
-var knownDifferences = map[string]string{}
+// longWord is one word of 300 characters, longer than the 255 characters
+// up to which the whitespace analyzer keeps a word whole.
+var longWord = strings.Repeat("ab", 150)
+
+// elasticEdgeEvents are events whose values Elasticsearch cannot treat as
+// kql.Match does. TestConformanceElasticEdges lists the differences.
+func elasticEdgeEvents() []*ecs.Event {
+	base := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	fields := []ecs.Fields{
+		{"event.created": "1969-07-20T20:17:40Z"},
+		{"message": "hash " + longWord},
+		{"winlog.event_data.Count": int64(5)},
+		{"winlog.event_data.Count": "many"},
+		{"event.severity": "high"},
+		{"event.original": `C:\Windows\System32\lsass.exe`},
+		{"dns.answers": []any{map[string]any{"data": "192.0.2.1"}}},
+	}
+	events := make([]*ecs.Event, len(fields))
+	for i, f := range fields {
+		events[i] = &ecs.Event{ID: ecs.ContentID("es-edge", []byte{byte(i)}), Timestamp: base.Add(time.Duration(i) * time.Second),
+			SourceID: "es-edge", Fields: f}
+	}
+	return events
+}
+
+// edgeDifferences are the queries whose Elasticsearch result differs from
+// kql.Match, with the reason. Each runs over kqltest.EdgeEvents and
+// elasticEdgeEvents. The test fails when such a query returns kql.Match's
+// events after all, so the list stays true.
+var edgeDifferences = map[string]string{
+	"user.name:1001.0":             "keyword fields index the number 1001 as the text 1001, and kql.Match compares numbers numerically",
+	"1001":                         "free text finds the copy of the number 1001 in the keyword field user.name, and kql.Match's free text skips numbers",
+	"event.created < 1970-01-01":   "date_nanos cannot hold times before 1970, so such a time is not indexed",
+	"dns.answers.data:*":           "Elasticsearch indexes objects inside lists, and kql.Match does not look inside them",
+	"message:" + longWord:          "the whitespace analyzer splits words longer than 255 characters",
+	"winlog.event_data.Count:many": "the first value made the dynamic field double, so a later string is not indexed",
+	"event.severity:high":          "event.severity is mapped as double, so a string is not indexed",
+	"message > m":                  "a range on a text field compares words, and kql.Match compares the whole text",
+	"*.original:Lsass":             "field name patterns search text fields with the standard analyzer, which keeps lsass.exe as one word",
+}
 
 // parsedQueries run over the events of the product's parsers in addition
 // to kqltest.Queries.
@@ -69,7 +105,54 @@ func TestConformanceElastic(t *testing.T) {
 	}
 	index := es.createIndex(t, "fixtures")
 	es.bulkIndex(t, index, events)
-	runSuite(t, es, index, events, kqltest.Queries)
+	if n := runSuite(t, es, index, events, kqltest.Queries, nil); n < len(kqltest.Queries)/2 {
+		t.Errorf("only %d of %d queries select a proper subset; the fixtures do not exercise the queries", n, len(kqltest.Queries))
+	}
+}
+
+// TestConformanceElasticEdges checks that the known differences between
+// Elasticsearch and kql.Match still occur.
+func TestConformanceElasticEdges(t *testing.T) {
+	es := newTestClient(t)
+	events := append(kqltest.EdgeEvents(), elasticEdgeEvents()...)
+	index := es.createIndex(t, "edges")
+	es.bulkIndex(t, index, events)
+	var queries []string
+	for q := range edgeDifferences {
+		queries = append(queries, q)
+	}
+	slices.Sort(queries)
+	runSuite(t, es, index, events, queries, edgeDifferences)
+}
+
+// textFallbackDifferences are the queries whose result differs when
+// documents lack Document's words, so that text fields are searched with
+// the standard analyzer.
+var textFallbackDifferences = map[string]string{
+	"lsass":            "the standard analyzer keeps lsass.exe as one word",
+	"173.234.31.186":   "the standard analyzer keeps an address as one word, and kql.Tokenize splits it into numbers",
+	"message:pam_unix": "the standard analyzer keeps pam_unix as one word, and kql.Tokenize splits it at the underscore",
+	"message:invalid user": "the standard analyzer reads user.vivozap.com.br in a host name as one word, " +
+		"so its word user is not found",
+}
+
+// TestTextFallbackWithoutWords indexes events as ecs.Event.Document writes
+// them, without the words of the text fields: text queries then use the
+// standard analyzer, which agrees with kql.Match on plain words only.
+func TestTextFallbackWithoutWords(t *testing.T) {
+	es := newTestClient(t)
+	events := append(kqltest.SSHEvents(t, sharedData, 300), kqltest.WindowsEvents(t, sharedData, 100)...)
+	index := es.createIndex(t, "fallback")
+	es.bulkIndexDocuments(t, index, events, (*ecs.Event).Document)
+	queries := []string{
+		"message:failed", "message:Failed", `message:"failed password"`, `message:"password failed"`,
+		"message:fail*", "message:*", "LabSZ", "root", `"break-in attempt"`,
+		"event.original:sshd", "not message:password",
+	}
+	for q := range textFallbackDifferences {
+		queries = append(queries, q)
+	}
+	runSuite(t, es, index, events, queries, textFallbackDifferences)
 }
 
 // TestConformanceParsedEvents runs the suite over events that the
@@ -90,10 +173,17 @@ func TestConformanceParsedEvents(t *testing.T) {
 	}
 	index := es.createIndex(t, "parsed")
 	es.bulkIndex(t, index, events)
-	runSuite(t, es, index, events, append(slices.Clone(kqltest.Queries), parsedQueries...))
+	queries := append(slices.Clone(kqltest.Queries), parsedQueries...)
+	if n := runSuite(t, es, index, events, queries, nil); n < len(queries)/3 {
+		t.Errorf("only %d of %d queries select a proper subset; the events do not exercise the queries", n, len(queries))
+	}
 }
 
-func runSuite(t *testing.T, es *testClient, index string, events []*ecs.Event, queries []string) {
+// runSuite runs each query through Compile on the index and through
+// kql.Match on the events, and expects the same events unless known lists
+// the query with the reason for a difference. It returns how many queries
+// select a proper, non-empty subset of the events.
+func runSuite(t *testing.T, es *testClient, index string, events []*ecs.Event, queries []string, known map[string]string) int {
 	t.Helper()
 	selective := 0
 	for _, q := range queries {
@@ -115,25 +205,23 @@ func runSuite(t *testing.T, es *testClient, index string, events []*ecs.Event, q
 			got := es.search(t, index, dsl, len(events)+1)
 			slices.Sort(want)
 			slices.Sort(got)
-			reason, known := knownDifferences[q]
+			reason, isKnown := known[q]
 			equal := slices.Equal(got, want)
 			switch {
-			case !equal && !known:
+			case !equal && !isKnown:
 				t.Errorf("Elasticsearch returns %d events, Match %d; only in Elasticsearch: %v; only in Match: %v; query DSL: %s",
 					len(got), len(want), firstMissing(got, want), firstMissing(want, got), jsonText(dsl))
 			case !equal:
 				t.Logf("known difference (%s): Elasticsearch returns %d events, Match %d", reason, len(got), len(want))
-			case known && len(want) > 0:
-				t.Errorf("listed as a known difference (%s), but Elasticsearch returns Match's %d events: remove it from knownDifferences", reason, len(want))
+			case isKnown:
+				t.Errorf("listed as a known difference (%s), but Elasticsearch returns Match's %d events: remove it from the list", reason, len(want))
 			}
 			if len(want) > 0 && len(want) < len(events) {
 				selective++
 			}
 		})
 	}
-	if selective < len(queries)/3 {
-		t.Errorf("only %d of %d queries select a proper subset; the events do not exercise the queries", selective, len(queries))
-	}
+	return selective
 }
 
 func firstMissing(a, b []string) []string {
@@ -256,9 +344,16 @@ func (c *testClient) createIndex(t *testing.T, suffix string) string {
 	return name
 }
 
-// bulkIndex indexes the events with _id = event id and waits until a
-// search sees them. Any rejected document fails the test with its reason.
+// bulkIndex indexes the events as Document returns them.
 func (c *testClient) bulkIndex(t *testing.T, index string, events []*ecs.Event) {
+	t.Helper()
+	c.bulkIndexDocuments(t, index, events, Document)
+}
+
+// bulkIndexDocuments indexes the events with _id = event id and waits
+// until a search sees them. Any rejected document fails the test with its
+// reason.
+func (c *testClient) bulkIndexDocuments(t *testing.T, index string, events []*ecs.Event, document func(*ecs.Event) map[string]any) {
 	t.Helper()
 	var body bytes.Buffer
 	enc := json.NewEncoder(&body)
@@ -266,7 +361,7 @@ func (c *testClient) bulkIndex(t *testing.T, index string, events []*ecs.Event) 
 		if err := enc.Encode(map[string]any{"index": map[string]any{"_id": e.ID}}); err != nil {
 			t.Fatalf("encode bulk action: %v", err)
 		}
-		if err := enc.Encode(Document(e)); err != nil {
+		if err := enc.Encode(document(e)); err != nil {
 			t.Fatalf("encode event %s: %v", e.ID, err)
 		}
 	}
@@ -302,6 +397,76 @@ func (c *testClient) bulkIndex(t *testing.T, index string, events []*ecs.Event) 
 	if t.Failed() {
 		t.FailNow()
 	}
+}
+
+// TestDocumentSourceRoundTrip checks that _source gives back the event
+// without the words that Document adds.
+func TestDocumentSourceRoundTrip(t *testing.T) {
+	es := newTestClient(t)
+	events := append(kqltest.SSHEvents(t, sharedData, 20), kqltest.EdgeEvents()...)
+	events = append(events, &ecs.Event{ID: "no-source", Timestamp: time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC),
+		Fields: ecs.Fields{"message": "Accepted publickey for root"}})
+	index := es.createIndex(t, "source")
+	es.bulkIndex(t, index, events)
+	sources := es.sources(t, index, len(events))
+	for _, want := range events {
+		raw, ok := sources[want.ID]
+		if !ok {
+			t.Errorf("event %s is not in the index", want.ID)
+			continue
+		}
+		var got ecs.Event
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("decode _source of %s: %v", want.ID, err)
+		}
+		for name := range got.Fields {
+			if strings.HasPrefix(name, "canhgac.") || name == "canhgac" {
+				t.Errorf("event %s: _source has %s = %v", want.ID, name, got.Fields[name])
+			}
+		}
+		if !got.Timestamp.Equal(want.Timestamp) || got.SourceID != want.SourceID || got.Seq != want.Seq {
+			t.Errorf("event %s: header %v %q %d, want %v %q %d", want.ID, got.Timestamp, got.SourceID, got.Seq,
+				want.Timestamp, want.SourceID, want.Seq)
+		}
+		for k, v := range want.Fields {
+			if v == nil {
+				continue
+			}
+			if g, w := jsonText(got.Fields[k]), jsonText(v); g != w {
+				t.Errorf("event %s field %s = %s, want %s", want.ID, k, g, w)
+			}
+		}
+	}
+}
+
+// sources returns the _source of every document of the index by id.
+func (c *testClient) sources(t *testing.T, index string, size int) map[string]json.RawMessage {
+	t.Helper()
+	body := jsonText(map[string]any{"query": matchAll(), "size": size})
+	res, err := c.es.Search(c.es.Search.WithIndex(index), c.es.Search.WithBody(strings.NewReader(body)))
+	if err != nil {
+		t.Fatalf("search %s: %v", index, err)
+	}
+	defer res.Body.Close()
+	if res.IsError() {
+		t.Fatalf("search %s: %s", index, res.String())
+	}
+	var out struct {
+		Hits struct {
+			Hits []struct {
+				ID     string          `json:"_id"`
+				Source json.RawMessage `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatalf("decode search response: %v", err)
+	}
+	m := make(map[string]json.RawMessage, len(out.Hits.Hits))
+	for _, h := range out.Hits.Hits {
+		m[h.ID] = h.Source
+	}
+	return m
 }
 
 // search returns the ids of the documents that match the query.

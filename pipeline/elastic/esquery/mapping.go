@@ -2,6 +2,7 @@ package esquery
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/canhgac/canhgac/ecs"
 	"github.com/canhgac/canhgac/pipeline/kql"
@@ -263,7 +264,7 @@ func Document(e *ecs.Event) map[string]any {
 func textWords(v any) any {
 	switch v := v.(type) {
 	case string:
-		if w := strings.Join(kql.Tokenize(v), " "); w != "" {
+		if w := joinedWords(v); w != "" {
 			return w
 		}
 	case []string:
@@ -281,7 +282,7 @@ func wordList(n int, at func(int) any) any {
 		if !ok {
 			continue
 		}
-		if w := strings.Join(kql.Tokenize(s), " "); w != "" {
+		if w := joinedWords(s); w != "" {
 			out = append(out, w)
 		}
 	}
@@ -289,4 +290,25 @@ func wordList(n int, at func(int) any) any {
 		return nil
 	}
 	return out
+}
+
+// joinedWords returns strings.Join(kql.Tokenize(s), " ") with one
+// allocation, because Document runs for every stored event. FuzzJoinedWords
+// checks that both agree.
+func joinedWords(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	inWord := false
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r) {
+			if !inWord && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			inWord = true
+			b.WriteRune(unicode.ToLower(r))
+			continue
+		}
+		inWord = false
+	}
+	return b.String()
 }
