@@ -86,7 +86,8 @@ func boolQuery(occur string, clauses []any) map[string]any {
 	return map[string]any{"bool": map[string]any{occur: clauses}}
 }
 
-// anyOf matches when one clause matches. A single clause stands alone.
+// anyOf matches when one clause matches. A single clause is returned as
+// it is.
 func anyOf(clauses []any) map[string]any {
 	if len(clauses) == 1 {
 		return clauses[0].(map[string]any)
@@ -349,16 +350,18 @@ func wildcardPattern(parts []string, lower bool) string {
 // queryString searches the fields that a name or a name pattern selects,
 // with a query in Lucene query syntax. Elasticsearch expands the pattern
 // against the mapping and applies each field's own type, and lenient skips
-// the fields whose type cannot take the value.
+// the fields whose type cannot take the value. The field goes in
+// default_field because Elasticsearch 8.17 ignored a range such as ">6"
+// when the field was given in "fields".
 //
 // NOTE: a pattern that selects message or event.original searches them
 // with the standard analyzer, not with kql.Tokenize's words. A pattern that
 // selects canhgac.kql.* also searches the words and the free text copies,
 // which kql.Match does not see.
-func queryString(fields, query string) map[string]any {
+func queryString(field, query string) map[string]any {
 	return map[string]any{"query_string": map[string]any{
 		"query":            query,
-		"fields":           []any{fields},
+		"default_field":    field,
 		"lenient":          true,
 		"default_operator": "OR",
 	}}
@@ -373,8 +376,6 @@ func escapeQueryString(s string) string {
 		// Operators when they stand alone; an escaped first letter makes
 		// the word a term.
 		return `\` + s
-	case "":
-		return `""`
 	}
 	var b strings.Builder
 	for _, r := range s {
@@ -404,11 +405,13 @@ func isQueryText(v kql.Value) string {
 		parts := make([]string, len(v.Parts))
 		for i, p := range v.Parts {
 			parts[i] = escapeQueryString(p)
-			if p == "" {
-				parts[i] = ""
-			}
 		}
 		return strings.Join(parts, "*")
+	}
+	if v.Text == "" {
+		// An empty query string matches nothing, while an empty phrase
+		// matches an empty keyword value as kql.Match does.
+		return `""`
 	}
 	return escapeQueryString(v.Text)
 }

@@ -97,16 +97,16 @@ func TestCompileGolden(t *testing.T) {
 		// Fields the mapping does not declare: lenient forms.
 		{"winlog.event_data.LogonType:3", `{"match":{"winlog.event_data.LogonType":{"lenient":true,"query":"3"}}}`},
 		{"winlog.event_data.ProcessName:*lsass.exe", `{"query_string":{"default_operator":"OR",` +
-			`"fields":["winlog.event_data.ProcessName"],"lenient":true,"query":"*lsass.exe"}}`},
+			`"default_field":"winlog.event_data.ProcessName","lenient":true,"query":"*lsass.exe"}}`},
 		{"winlog.event_data.Count > 5", `{"query_string":{"default_operator":"OR",` +
-			`"fields":["winlog.event_data.Count"],"lenient":true,"query":"\u003e5"}}`},
+			`"default_field":"winlog.event_data.Count","lenient":true,"query":"\u003e5"}}`},
 		// Field name patterns.
-		{"*.name:scranton", `{"query_string":{"default_operator":"OR","fields":["*.name"],"lenient":true,"query":"scranton"}}`},
-		{`winlog.*:"a b"`, `{"query_string":{"default_operator":"OR","fields":["winlog.*"],"lenient":true,"query":"\"a b\""}}`},
-		{`user.*:a\ b\:c/d`, `{"query_string":{"default_operator":"OR","fields":["user.*"],"lenient":true,"query":"a\\ b\\:c\\/d"}}`},
-		{`user.*:\OR`, `{"query_string":{"default_operator":"OR","fields":["user.*"],"lenient":true,"query":"\\OR"}}`},
-		{`user.*:a*?`, `{"query_string":{"default_operator":"OR","fields":["user.*"],"lenient":true,"query":"a*\\?"}}`},
-		{"source.* >= 10", `{"query_string":{"default_operator":"OR","fields":["source.*"],"lenient":true,"query":"\u003e=10"}}`},
+		{"*.name:scranton", `{"query_string":{"default_operator":"OR","default_field":"*.name","lenient":true,"query":"scranton"}}`},
+		{`winlog.*:"a b"`, `{"query_string":{"default_operator":"OR","default_field":"winlog.*","lenient":true,"query":"\"a b\""}}`},
+		{`user.*:a\ b\:c/d`, `{"query_string":{"default_operator":"OR","default_field":"user.*","lenient":true,"query":"a\\ b\\:c\\/d"}}`},
+		{`user.*:\OR`, `{"query_string":{"default_operator":"OR","default_field":"user.*","lenient":true,"query":"\\OR"}}`},
+		{`user.*:a*?`, `{"query_string":{"default_operator":"OR","default_field":"user.*","lenient":true,"query":"a*\\?"}}`},
+		{"source.* >= 10", `{"query_string":{"default_operator":"OR","default_field":"source.*","lenient":true,"query":"\u003e=10"}}`},
 		{"winlog.*:*", `{"exists":{"field":"winlog.*"}}`},
 	}
 	for _, tt := range tests {

@@ -42,6 +42,7 @@ func elasticEdgeEvents() []*ecs.Event {
 		{"event.severity": "high"},
 		{"event.original": `C:\Windows\System32\lsass.exe`},
 		{"dns.answers": []any{map[string]any{"data": "192.0.2.1"}}},
+		{"user.name": "", "winlog.event_data.Count": int64(12), "winlog.event_data.Note": "OR"},
 	}
 	events := make([]*ecs.Event, len(fields))
 	for i, f := range fields {
@@ -65,6 +66,9 @@ var edgeDifferences = map[string]string{
 	"event.severity:high":          "event.severity is mapped as double, so a string is not indexed",
 	"message > m":                  "a range on a text field compares words, and kql.Match compares the whole text",
 	"*.original:Lsass":             "field name patterns search text fields with the standard analyzer, which keeps lsass.exe as one word",
+	"user.*:100*":                  "the keyword field user.name holds the number 1001 as text, which a wildcard matches, and kql.Match matches no number with a wildcard",
+	"winlog.event_data.Count < x":  "the first value made the dynamic field double, so a later string is not indexed",
+	"winlog.event_data.Count > 6":  "the first value made the dynamic field double, so the later string many is not indexed, which kql.Match compares byte-wise",
 }
 
 // parsedQueries run over the events of the product's parsers in addition
@@ -110,14 +114,21 @@ func TestConformanceElastic(t *testing.T) {
 	}
 }
 
-// TestConformanceElasticEdges checks that the known differences between
-// Elasticsearch and kql.Match still occur.
+// edgeQueries run over the edge events and must agree with kql.Match.
+var edgeQueries = []string{
+	`user.name:""`, `user.*:""`, "winlog.event_data.Count:5", "winlog.event_data.Count < 13",
+	`winlog.event_data.Note:\OR`, `winlog.*:\OR`, `winlog.*:O*`,
+	"*.name:Admin", "user.name > 1000",
+}
+
+// TestConformanceElasticEdges runs edge queries that must agree with
+// kql.Match, and checks that the known differences still occur.
 func TestConformanceElasticEdges(t *testing.T) {
 	es := newTestClient(t)
 	events := append(kqltest.EdgeEvents(), elasticEdgeEvents()...)
 	index := es.createIndex(t, "edges")
 	es.bulkIndex(t, index, events)
-	var queries []string
+	queries := slices.Clone(edgeQueries)
 	for q := range edgeDifferences {
 		queries = append(queries, q)
 	}
@@ -350,9 +361,9 @@ func (c *testClient) bulkIndex(t *testing.T, index string, events []*ecs.Event) 
 	c.bulkIndexDocuments(t, index, events, Document)
 }
 
-// bulkIndexDocuments indexes the events with _id = event id and waits
-// until a search sees them. Any rejected document fails the test with its
-// reason.
+// bulkIndexDocuments indexes the events with _id = event id and returns
+// after a refresh (refresh=wait_for), so searches find them. Any rejected
+// document fails the test with its reason.
 func (c *testClient) bulkIndexDocuments(t *testing.T, index string, events []*ecs.Event, document func(*ecs.Event) map[string]any) {
 	t.Helper()
 	var body bytes.Buffer

@@ -24,7 +24,7 @@
 //   - Numeric ECS fields (ports, byte counts, event.severity, winlog.event_id
 //     ...) are `double`, because kql.Match compares every number as a
 //     float64.
-//   - Other fields get their type from the first value Elasticsearch sees:
+//   - Other fields get their type from the first value Elasticsearch indexes:
 //     strings and booleans `keyword`, numbers `double`. Queries on them
 //     use forms that work for either type.
 //

@@ -154,10 +154,10 @@ func dateMapping() map[string]any {
 // template. Compile's queries assume it:
 //
 //   - _source leaves out the words that Document adds (canhgac.kql);
-//   - dynamic templates map every field named ip or ending in .ip as ip,
-//     other strings and booleans as keyword (strings also copied to
-//     FreeTextField), and numbers as double; date and numeric detection
-//     of strings is off;
+//   - dynamic templates map every field named ip or ending in .ip as ip.
+//     Other strings become keyword fields copied to FreeTextField,
+//     booleans keyword fields without the copy, and numbers double
+//     fields. Strings are never detected as dates or numbers;
 //   - properties declare the text, date, keyword and numeric ECS fields.
 //
 // Values that do not fit their field's type (a string in an ip, date or
@@ -180,8 +180,8 @@ func Mapping() map[string]any {
 	}
 	for _, f := range kql.TextFields {
 		setProperty(props, f, map[string]any{"type": "text", "analyzer": "standard"})
-		// The whitespace analyzer keeps Document's words as they are;
-		// norms are only for scoring.
+		// The whitespace analyzer keeps Document's words as they are.
+		// Norms serve only scoring.
 		setProperty(props, WordsField(f), map[string]any{"type": "text", "analyzer": "whitespace", "norms": false})
 	}
 	setProperty(props, FreeTextField, map[string]any{"type": "keyword", "ignore_above": ignoreAbove, "doc_values": false})
@@ -246,9 +246,9 @@ func Document(e *ecs.Event) map[string]any {
 	}
 	c, ok := doc["canhgac"].(map[string]any)
 	if !ok {
-		if _, taken := doc["canhgac"]; taken {
-			// A scalar canhgac field leaves no room for the object;
-			// text queries then fall back to the standard analyzer.
+		if doc["canhgac"] != nil {
+			// A scalar canhgac field leaves no room for the object, so
+			// text queries fall back to the standard analyzer.
 			return doc
 		}
 		c = map[string]any{}
