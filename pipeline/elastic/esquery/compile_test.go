@@ -168,6 +168,9 @@ func TestMappingDeclaresCompiledTypes(t *testing.T) {
 			t.Errorf("field %s has type %v in Mapping, Compile expects %s", field, got, want)
 		}
 	}
+	if m := lookupProperty(props, "@timestamp"); m["ignore_malformed"] != nil {
+		t.Errorf("@timestamp has ignore_malformed, which data streams reject: %v", m)
+	}
 	for _, f := range kql.TextFields {
 		if m := lookupProperty(props, WordsField(f)); m == nil || m["analyzer"] != "whitespace" {
 			t.Errorf("words field of %s = %v, want text with the whitespace analyzer", f, m)

@@ -95,6 +95,10 @@ var parsedQueries = []string{
 	"event.original:*preauth*",
 	"@timestamp >= 2010-07-16",
 	"process.pid >= 20000",
+	"source.* >= 50000",
+	"*.port < 100",
+	"*.ip:*",
+	"destination.*:53",
 }
 
 // TestConformanceElastic runs the shared suite on a real Elasticsearch
@@ -447,6 +451,41 @@ func TestDocumentSourceRoundTrip(t *testing.T) {
 				t.Errorf("event %s field %s = %s, want %s", want.ID, k, g, w)
 			}
 		}
+	}
+}
+
+// TestMappingInDataStreamTemplate has the node validate Mapping inside a
+// composable index template for data streams, which the store uses. The
+// simulate API checks the template without creating anything.
+func TestMappingInDataStreamTemplate(t *testing.T) {
+	es := newTestClient(t)
+	body := jsonText(map[string]any{
+		"index_patterns": []any{"logs-esquery-simulate-*"},
+		"data_stream":    map[string]any{},
+		"template":       map[string]any{"settings": map[string]any{"number_of_replicas": 0}, "mappings": Mapping()},
+	})
+	res, err := es.es.Indices.SimulateTemplate(es.es.Indices.SimulateTemplate.WithBody(strings.NewReader(body)))
+	if err != nil {
+		t.Fatalf("simulate index template: %v", err)
+	}
+	defer res.Body.Close()
+	if res.IsError() {
+		t.Fatalf("simulate index template: %s", res.String())
+	}
+	var out struct {
+		Template struct {
+			Mappings struct {
+				Properties map[string]struct {
+					Type string `json:"type"`
+				} `json:"properties"`
+			} `json:"mappings"`
+		} `json:"template"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatalf("decode simulate response: %v", err)
+	}
+	if got := out.Template.Mappings.Properties["@timestamp"].Type; got != "date_nanos" {
+		t.Errorf("@timestamp type = %q, want date_nanos", got)
 	}
 }
 

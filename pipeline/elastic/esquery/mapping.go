@@ -162,8 +162,10 @@ func dateMapping() map[string]any {
 //
 // Values that do not fit their field's type (a string in an ip, date or
 // double field) are kept in _source but not indexed (ignore_malformed), so
-// a document is never rejected for them. The result is a new map on every
-// call.
+// a document is not rejected for them. The exception is @timestamp, where
+// data streams do not allow ignore_malformed: Elasticsearch rejects an
+// event whose time lies before 1970 or after 2262-04-11, the span of
+// date_nanos. The result is a new map on every call.
 func Mapping() map[string]any {
 	props := map[string]any{}
 	for _, f := range keywordFields {
@@ -176,7 +178,12 @@ func Mapping() map[string]any {
 		setProperty(props, f, numberMapping())
 	}
 	for _, f := range dateFields {
-		setProperty(props, f, dateMapping())
+		m := dateMapping()
+		if f == "@timestamp" {
+			// Data streams reject ignore_malformed on @timestamp.
+			delete(m, "ignore_malformed")
+		}
+		setProperty(props, f, m)
 	}
 	for _, f := range kql.TextFields {
 		setProperty(props, f, map[string]any{"type": "text", "analyzer": "standard"})
