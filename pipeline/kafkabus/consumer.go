@@ -28,8 +28,8 @@ type ConsumerOptions struct {
 	// BatchWait bounds the time from a batch's first message until the
 	// batch goes to the handler, however few messages it has. Default 200ms.
 	BatchWait time.Duration `yaml:"batch_wait"`
-	// Initial is where a group without a committed offset starts: oldest
-	// (default, nothing is skipped) or newest.
+	// Initial is the start position of a group without a committed
+	// offset: oldest (default, nothing is skipped) or newest.
 	Initial string `yaml:"initial"`
 	// SessionTimeout is how long the group coordinator waits for a
 	// heartbeat before it gives the member's partitions to others.

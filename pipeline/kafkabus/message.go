@@ -55,7 +55,7 @@ type Message struct {
 type KeyBy int
 
 // Event keys. A host key keeps the events of one host in order on one
-// partition; a flow key does the same for the records of one network flow.
+// partition, and a flow key does the same for the records of one network flow.
 const (
 	// KeyHost keys by host.name, falling back to the source id.
 	KeyHost KeyBy = iota

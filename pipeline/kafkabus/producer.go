@@ -122,7 +122,7 @@ func NewProducer(opts Options, popts ProducerOptions, reg prometheus.Registerer,
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Return.Errors = true
 	cfg.Producer.Timeout = opts.withDefaults().RequestTimeout
-	// Partitions are chosen in send (keyPartition), so the drainer knows
+	// Partitions are chosen in send (keyPartition), so the drainer has
 	// each message's partition before it hands the message to sarama.
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
 	cfg.MetricRegistry = gometrics.NewRegistry()
@@ -152,7 +152,7 @@ func NewProducer(opts Options, popts ProducerOptions, reg prometheus.Registerer,
 }
 
 // connect creates the client and the idempotent producer. Creating the
-// producer asks a broker for a producer id, so it fails while Kafka is down.
+// producer requests a producer id from a broker, so it fails while Kafka is down.
 func (p *Producer) connect() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -265,7 +265,7 @@ type sendOutcome struct {
 }
 
 // assignPartitions returns the partition of each message, -1 where the
-// topic's partition count is unknown (errs says why).
+// topic's partition count is unknown (errs holds the reason).
 func assignPartitions(client sarama.Client, msgs []Message) ([]int32, []error) {
 	parts := make([]int32, len(msgs))
 	errs := make([]error, len(msgs))
@@ -436,9 +436,9 @@ func (p *Producer) noteReordered(msgs []Message, out sendOutcome) {
 	}
 }
 
-func (p *Producer) toSpool(ctx context.Context, msgs []Message, why string) error {
+func (p *Producer) toSpool(ctx context.Context, msgs []Message, reason string) error {
 	if err := p.spool.Append(ctx, msgs); err != nil {
-		return fmt.Errorf("publish %d messages (%s): %w", len(msgs), why, err)
+		return fmt.Errorf("publish %d messages (%s): %w", len(msgs), reason, err)
 	}
 	p.metrics.spooled.Add(float64(len(msgs)))
 	p.kick()
@@ -536,12 +536,13 @@ func (p *Producer) drainSpool() bool {
 // acknowledged prefix. It returns the number of messages acknowledged and
 // whether all of them were.
 //
-// sarama fails a message on its own when it cannot find the partition's
-// leader (its circuit breaker stays open for 10 s after three failed
-// lookups), and a later message of the same partition can then succeed:
-// sending a partition's messages in one go after an outage could reorder
-// them. So the round first sends one probe message per partition and the
-// rest only to the partitions whose probe was acknowledged.
+// sarama v1.62 fails a message on its own when it cannot find the
+// partition's leader, and its circuit breaker stays open for 10 s after
+// three failed lookups. A later message of the same partition can then
+// succeed, so sending a partition's messages in one go after an outage
+// could reorder them. The round therefore sends one probe message per
+// partition first, and the rest only to partitions whose probe was
+// acknowledged.
 func (p *Producer) drainRound(recs []spoolRecord) (int, bool) {
 	var idx []int // positions in recs of the records to send
 	for i, r := range recs {

@@ -180,7 +180,7 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 		}
 		return append(dst, '}'), nil
 	}
-	return dst, fmt.Errorf("unsupported value type %T: ecs.Fields holds string, int64, float64, bool, nil, []string, []any or map[string]any", v)
+	return dst, fmt.Errorf("unsupported value type %T: expected string, int64, float64, bool, nil, []string, []any or map[string]any, the types of ecs.Fields", v)
 }
 
 func appendFloat(dst []byte, f float64) []byte {

@@ -150,7 +150,7 @@ func (s *spool) recover() error {
 		}
 		id, err := strconv.ParseUint(strings.TrimSuffix(name, segmentSuffix), 10, 64)
 		if err != nil {
-			return fmt.Errorf("spool directory %s holds %s, which is not a segment name: move it away", s.dir, name)
+			return fmt.Errorf("invalid file %s in spool directory %s: not a segment name; move it out of the directory", name, s.dir)
 		}
 		ids = append(ids, id)
 	}

@@ -94,7 +94,7 @@ var errStateStoreClosed = errors.New("kafka state store is closed")
 // LoadState returns the latest value saved under key, and false when there
 // is none (never saved, or deleted). It reads the key's partition from the
 // oldest offset up to the high-water mark it found at the start, so it
-// sees every save acknowledged before the call. Compaction keeps that read
+// returns the last save acknowledged before the call. Compaction keeps that read
 // short: about one record per key. The record at the high-water mark
 // minus one always exists, because the log cleaner does not touch the
 // active segment and this store writes no transaction markers.

@@ -61,7 +61,7 @@ func validTopicPart(s string) bool {
 // EnsureTopics creates the topics of specs that do not exist yet and
 // returns the names it created. Existing topics are left as they are,
 // whatever their partition count or settings, so calling it again is
-// harmless; a topic that another process creates at the same moment
+// harmless. A topic that another process creates at the same moment
 // counts as existing.
 func EnsureTopics(ctx context.Context, opts Options, specs []TopicSpec, topts TopicOptions, log *slog.Logger) ([]string, error) {
 	if log == nil {
