@@ -3,6 +3,7 @@ package esquery
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/canhgac/canhgac/ecs"
 	"github.com/canhgac/canhgac/pipeline/kql"
@@ -307,15 +308,33 @@ func joinedWords(s string) string {
 	b.Grow(len(s))
 	inWord := false
 	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r) {
-			if !inWord && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			inWord = true
-			b.WriteRune(unicode.ToLower(r))
+		lower, isWord := wordRune(r)
+		if !isWord {
+			inWord = false
 			continue
 		}
-		inWord = false
+		if !inWord && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		inWord = true
+		b.WriteRune(lower)
 	}
 	return b.String()
+}
+
+// wordRune reports whether kql.Tokenize counts r as part of a word, and
+// returns it lowercased. ASCII, the bulk of log text, skips the Unicode
+// tables.
+func wordRune(r rune) (rune, bool) {
+	switch {
+	case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+		return r, true
+	case 'A' <= r && r <= 'Z':
+		return r + ('a' - 'A'), true
+	case r < utf8.RuneSelf:
+		return r, false
+	case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
+		return unicode.ToLower(r), true
+	}
+	return r, false
 }
