@@ -86,8 +86,8 @@ func boolQuery(occur string, clauses []any) map[string]any {
 	return map[string]any{"bool": map[string]any{occur: clauses}}
 }
 
-// anyOf matches when one clause matches. A single clause is returned as
-// it is.
+// anyOf returns a query that matches when one clause matches. A single
+// clause is returned as it is.
 func anyOf(clauses []any) map[string]any {
 	if len(clauses) == 1 {
 		return clauses[0].(map[string]any)
@@ -264,9 +264,9 @@ func dateRange(field string, op kql.RangeOp, t time.Time) map[string]any {
 	return rangeQuery(field, map[string]any{rangeKeys[op]: formatTime(t)})
 }
 
-// textIs matches a text field. Documents that carry the field's words
-// (Document) are searched in the words with kql.Match's rules; others
-// through the standard analyzer.
+// textIs returns the query for field:value on a text field. Documents
+// that carry the field's words (Document) are searched in the words with
+// kql.Match's rules, and others through the standard analyzer.
 func textIs(field string, v kql.Value) map[string]any {
 	words := WordsField(field)
 	var exact, standard map[string]any
@@ -312,8 +312,8 @@ func uniqueStrings(s []string) []any {
 	return out
 }
 
-// freeText searches the text fields and every string of a keyword field,
-// as kql.Match does.
+// freeText returns the query for a value without a field: the text fields
+// and every string of a keyword field, as kql.Match searches them.
 func freeText(v kql.Value) map[string]any {
 	var clauses []any
 	for _, f := range kql.TextFields {
@@ -325,9 +325,9 @@ func freeText(v kql.Value) map[string]any {
 	return anyOf(clauses)
 }
 
-// wildcardPattern joins the literal parts of a KQL wildcard value with '*'
-// and escapes the characters that Lucene's wildcard syntax gives a meaning:
-// '?' is a literal in KQL.
+// wildcardPattern joins the literal parts of a KQL wildcard value with '*'.
+// It escapes '*', '?' and '\' inside the parts, because Lucene's wildcard
+// syntax reserves them and KQL reads them as literals there.
 func wildcardPattern(parts []string, lower bool) string {
 	var b strings.Builder
 	for i, p := range parts {
@@ -347,12 +347,12 @@ func wildcardPattern(parts []string, lower bool) string {
 	return b.String()
 }
 
-// queryString searches the fields that a name or a name pattern selects,
-// with a query in Lucene query syntax. Elasticsearch expands the pattern
-// against the mapping and applies each field's own type, and lenient skips
-// the fields whose type cannot take the value. The field goes in
-// default_field because Elasticsearch 8.17 ignored a range such as ">6"
-// when the field was given in "fields".
+// queryString returns a Lucene syntax query over the fields that a name or
+// a name pattern selects. Elasticsearch expands the pattern against the
+// mapping and applies each field's own type, and lenient skips the fields
+// whose type cannot take the value. The field goes in default_field
+// because Elasticsearch 8.17 ignored a range such as ">6" when the field
+// was given in "fields".
 //
 // NOTE: a pattern that selects message or event.original searches them
 // with the standard analyzer, not with kql.Tokenize's words. A pattern that

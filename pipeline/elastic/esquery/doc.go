@@ -28,6 +28,7 @@
 //     strings and booleans `keyword`, numbers `double`. Queries on them
 //     use forms that work for either type.
 //
-// Where Elasticsearch cannot give kql.Match's result, the code says so at
-// the place (NOTE comments) and the conformance test lists the query.
+// Where Elasticsearch cannot give kql.Match's result, a NOTE comment marks
+// the place, and the conformance test lists a query that shows it with
+// the reason.
 package esquery

@@ -22,8 +22,9 @@ var (
 // interval is a closed range of addresses of one family.
 type interval struct{ first, last netip.Addr }
 
-// ipPrefix matches addresses in a prefix. A term query takes the CIDR
-// form, unless an IPv6 prefix covers mapped addresses and must be split.
+// ipPrefix returns a query for the addresses in a prefix: a term query in
+// CIDR form, unless an IPv6 prefix covers mapped addresses and must be
+// split into ranges.
 func ipPrefix(field string, p netip.Prefix) map[string]any {
 	if p.Addr().Is4() {
 		return term(field, prefixText(p))
@@ -45,7 +46,7 @@ func prefixText(p netip.Prefix) string {
 	return p.String()
 }
 
-// ipRange compares addresses of a's family with a.
+// ipRange returns a query that compares the addresses of a's family with a.
 func ipRange(field string, op kql.RangeOp, a netip.Addr) map[string]any {
 	first, last := v6First, v6Last
 	if a.Is4() {
