@@ -268,6 +268,7 @@ func parseLogFile(t *testing.T, rel string, max int) []*ecs.Event {
 		t.Fatalf("open test data: %v", err)
 	}
 	defer f.Close()
+
 	d, err := logparse.NewDecoder(logparse.FormatAuto, logparse.Options{
 		Location: time.UTC, Reference: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC),
 	})
@@ -275,6 +276,7 @@ func parseLogFile(t *testing.T, rel string, max int) []*ecs.Event {
 		t.Fatalf("NewDecoder: %v", err)
 	}
 	source := "file:" + rel
+
 	var events []*ecs.Event
 	emit := func(r logparse.Record) {
 		if r.Err != nil {
@@ -283,6 +285,7 @@ func parseLogFile(t *testing.T, rel string, max int) []*ecs.Event {
 		events = append(events, &ecs.Event{ID: ecs.PositionID(source, uint64(r.Offset)), Timestamp: r.Timestamp,
 			SourceID: source, Seq: uint64(len(events) + 1), Fields: r.Fields})
 	}
+
 	r := bufio.NewReader(f)
 	var offset int64
 	for n := 0; n < max; n++ {
@@ -380,6 +383,7 @@ func (c *testClient) bulkIndexDocuments(t *testing.T, index string, events []*ec
 			t.Fatalf("encode event %s: %v", e.ID, err)
 		}
 	}
+
 	res, err := c.es.Bulk(&body, c.es.Bulk.WithIndex(index), c.es.Bulk.WithRefresh("wait_for"))
 	if err != nil {
 		t.Fatalf("bulk index into %s: %v", index, err)
@@ -388,6 +392,7 @@ func (c *testClient) bulkIndexDocuments(t *testing.T, index string, events []*ec
 	if res.IsError() {
 		t.Fatalf("bulk index into %s: %s", index, res.String())
 	}
+
 	var out struct {
 		Errors bool `json:"errors"`
 		Items  []map[string]struct {
@@ -402,6 +407,7 @@ func (c *testClient) bulkIndexDocuments(t *testing.T, index string, events []*ec
 	if len(out.Items) != len(events) {
 		t.Fatalf("bulk response has %d items for %d events", len(out.Items), len(events))
 	}
+
 	for _, item := range out.Items {
 		for _, r := range item {
 			if r.Status >= 300 {
@@ -531,6 +537,7 @@ func (c *testClient) search(t *testing.T, index string, query map[string]any, si
 	if res.IsError() {
 		t.Fatalf("search %s: %s; query DSL: %s", index, res.String(), jsonText(query))
 	}
+
 	var out struct {
 		Hits struct {
 			Total struct {
@@ -547,6 +554,7 @@ func (c *testClient) search(t *testing.T, index string, query map[string]any, si
 	if out.Hits.Total.Value != len(out.Hits.Hits) {
 		t.Fatalf("total hits %d, but %d returned with size %d", out.Hits.Total.Value, len(out.Hits.Hits), size)
 	}
+
 	ids := make([]string, len(out.Hits.Hits))
 	for i, h := range out.Hits.Hits {
 		ids[i] = h.ID
