@@ -67,6 +67,10 @@ type Options struct {
 	// BulkMaxBytes bounds the body of one _bulk request in bytes; a larger
 	// batch is sent in several requests. Default 8 MiB.
 	BulkMaxBytes int `yaml:"bulk_max_bytes"`
+	// BulkWorkers is the number of _bulk requests of one batch in flight
+	// at once; batches of at least 512 documents per worker are split
+	// into that many requests. Default 2.
+	BulkWorkers int `yaml:"bulk_workers"`
 	// RetryInitial is the first pause before a rejected (HTTP 429) or
 	// failed (5xx) document is sent again; it doubles up to RetryMax.
 	// Defaults 100ms and 10s.
@@ -164,6 +168,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.BulkMaxBytes <= 0 {
 		o.BulkMaxBytes = 8 << 20
+	}
+	if o.BulkWorkers <= 0 {
+		o.BulkWorkers = 2
 	}
 	if o.RetryInitial <= 0 {
 		o.RetryInitial = 100 * time.Millisecond

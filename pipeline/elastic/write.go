@@ -7,9 +7,11 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -343,28 +345,70 @@ func sleep(ctx context.Context, d time.Duration) error {
 // bulkFilter trims the response to what classify needs.
 const bulkFilter = "?filter_path=errors,items.*.status,items.*.error"
 
-// bulk sends items in requests of at most BulkMaxBytes and returns one
-// result per item. A whole request rejected with 429 or 5xx counts as a
-// retry of each of its items.
+// minChunkDocs is the smallest share of a batch that bulk sends as a
+// request of its own when it splits a batch across BulkWorkers.
+const minChunkDocs = 512
+
+// bulk sends items in requests of at most BulkMaxBytes, up to BulkWorkers
+// of them at once, and returns one result per item in the order of items.
+// A whole request rejected with 429 or 5xx counts as a retry of each of
+// its items.
 func (s *Store) bulk(ctx context.Context, items []item) ([]itemResult, error) {
-	results := make([]itemResult, 0, len(items))
-	var body bytes.Buffer
-	start := 0
-	for start < len(items) {
-		body.Reset()
-		end := start
-		for end < len(items) && (end == start || body.Len()+len(items[end].doc)+100 <= s.opts.BulkMaxBytes) {
-			appendAction(&body, &items[end])
-			end++
-		}
-		rs, err := s.bulkRequest(ctx, body.Bytes(), end-start)
-		if err != nil {
-			return nil, err
-		}
-		results = append(results, rs...)
-		start = end
+	chunks := s.chunks(items)
+	results := make([]itemResult, len(items))
+	errs := make([]error, len(chunks))
+	sem := make(chan struct{}, s.opts.BulkWorkers)
+	var wg sync.WaitGroup
+	for i, c := range chunks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			var body bytes.Buffer
+			for j := c.start; j < c.end; j++ {
+				appendAction(&body, &items[j])
+			}
+			rs, err := s.bulkRequest(ctx, body.Bytes(), c.end-c.start)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			copy(results[c.start:c.end], rs)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return results, nil
+}
+
+// chunk is a range of items sent in one request.
+type chunk struct{ start, end int }
+
+// chunks splits items into requests of at most BulkMaxBytes, and a large
+// batch into at least BulkWorkers requests so the node indexes them in
+// parallel.
+func (s *Store) chunks(items []item) []chunk {
+	perChunk := len(items)
+	if workers := s.opts.BulkWorkers; workers > 1 && len(items) >= workers*minChunkDocs {
+		perChunk = (len(items) + workers - 1) / workers
+	}
+	var out []chunk
+	start, size := 0, 0
+	for i := range items {
+		n := len(items[i].doc) + len(items[i].id) + len(items[i].stream) + 40
+		if i > start && (size+n > s.opts.BulkMaxBytes || i-start >= perChunk) {
+			out = append(out, chunk{start, i})
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(items) {
+		out = append(out, chunk{start, len(items)})
+	}
+	return out
 }
 
 func appendAction(body *bytes.Buffer, it *item) {
