@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/canhgac/canhgac/ecs"
 )
 
@@ -103,7 +105,13 @@ func (h *recordingHandler) waitEvents(t *testing.T, n int, timeout time.Duration
 // startConsumer runs a consumer until the test ends.
 func startConsumer(t *testing.T, opts Options, copts ConsumerOptions, h Handler) (stop func()) {
 	t.Helper()
-	c, err := NewConsumer(opts, copts, h, nil, testLogger(t))
+	return startConsumerMetrics(t, opts, copts, h, nil)
+}
+
+// startConsumerMetrics runs a consumer that registers its metrics with reg.
+func startConsumerMetrics(t *testing.T, opts Options, copts ConsumerOptions, h Handler, reg prometheus.Registerer) (stop func()) {
+	t.Helper()
+	c, err := NewConsumer(opts, copts, h, reg, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -175,6 +175,12 @@ func (c *claimState) commit(b *Batch) error {
 func (c *claimState) deliver(b *Batch) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.committedNext < 0 {
+		// A group without a committed offset starts at sarama's
+		// OffsetOldest or OffsetNewest marker (negative); the first
+		// message's offset is the real start.
+		c.committedNext = b.FirstOffset
+	}
 	c.pending = append(c.pending, b)
 	c.highWater = b.HighWaterMark
 	c.lag.Set(float64(max(c.highWater-c.committedNext, 0)))

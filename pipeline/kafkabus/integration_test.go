@@ -3,6 +3,7 @@ package kafkabus
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -65,6 +66,48 @@ func TestPublishConsumeRealBroker(t *testing.T) {
 	startConsumer(t, opts, ConsumerOptions{Group: "pc-" + region, Topics: []string{EventsTopic(region)}}, h)
 	h.waitEvents(t, len(events), 2*time.Minute)
 	checkExactlyOnceInOrder(t, events, h.snapshot())
+	checkHeaders(t, opts, region, events)
+}
+
+// checkHeaders reads the first message of partition 0 with a plain sarama
+// consumer and checks the headers that EventMessage sets.
+func checkHeaders(t *testing.T, opts Options, region string, events []*ecs.Event) {
+	t.Helper()
+	cfg, _ := opts.saramaConfig()
+	consumer, err := sarama.NewConsumer(opts.Brokers, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	pc, err := consumer.ConsumePartition(EventsTopic(region), 0, sarama.OffsetOldest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	var msg *sarama.ConsumerMessage
+	select {
+	case msg = <-pc.Messages():
+	case <-time.After(30 * time.Second):
+		t.Fatal("no message on partition 0")
+	}
+	ev, err := DecodeEvent(msg.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := map[string]string{}
+	for _, h := range msg.Headers {
+		headers[string(h.Key)] = string(h.Value)
+	}
+	want := map[string]string{HeaderFormat: EventFormat, HeaderSourceID: ev.SourceID,
+		HeaderSeq: strconv.FormatUint(ev.Seq, 10), HeaderRegion: region}
+	for k, v := range want {
+		if headers[k] != v {
+			t.Errorf("header %s = %q, want %q", k, headers[k], v)
+		}
+	}
+	if string(msg.Key) != string(EventKey(ev, KeyHost)) {
+		t.Errorf("key = %q, want the host key %q", msg.Key, EventKey(ev, KeyHost))
+	}
 }
 
 func TestDeadLetterForUndecodableMessage(t *testing.T) {
@@ -140,9 +183,17 @@ func TestCommitOnlyAfterHandlerCommits(t *testing.T) {
 	copts := ConsumerOptions{Group: group, Topics: []string{topic}, BatchWait: 300 * time.Millisecond}
 
 	// First consumer: receives the 20 events and stops without committing.
+	reg := prometheus.NewRegistry()
 	h1 := newRecordingHandler(false)
-	stop1 := startConsumer(t, opts, copts, h1)
+	stop1 := startConsumerMetrics(t, opts, copts, h1, reg)
 	h1.waitEvents(t, 20, time.Minute)
+	lag, err := testutil.GatherAndCount(reg, "canhgac_kafka_consumer_lag")
+	if err != nil || lag != 1 {
+		t.Errorf("lag series = %d, %v; want one for the claimed partition", lag, err)
+	}
+	if got := lagValue(t, reg); got != 20 {
+		t.Errorf("consumer lag = %v before any commit, want 20", got)
+	}
 	stop1()
 	if committed := committedOffset(t, opts, group, topic, 0); committed != -1 {
 		t.Fatalf("offset %d committed although the handler never called Commit", committed)
@@ -171,6 +222,22 @@ func TestCommitOnlyAfterHandlerCommits(t *testing.T) {
 	startConsumer(t, opts, copts, h3)
 	h3.waitEvents(t, 10, time.Minute)
 	checkExactlyOnceInOrder(t, events[20:], h3.snapshot())
+}
+
+// lagValue returns the value of the only canhgac_kafka_consumer_lag series.
+func lagValue(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "canhgac_kafka_consumer_lag" && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no canhgac_kafka_consumer_lag series")
+	return 0
 }
 
 // committedOffset returns the group's committed offset of a partition, -1 if none.

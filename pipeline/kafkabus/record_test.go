@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
+
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/pipeline"
 )
 
 func roundTrip(t *testing.T, ev *ecs.Event) *ecs.Event {
@@ -175,6 +178,50 @@ func TestEncodeIsDeterministic(t *testing.T) {
 	}
 }
 
+func TestDeadLetterRoundTrip(t *testing.T) {
+	d := pipeline.DeadLetter{Time: time.Date(2026, 12, 4, 10, 0, 0, 5, time.UTC), SourceID: "/var/log/auth.log",
+		Offset: 4096, Raw: []byte("Feb 21 21:54:44 \xff\x00 broken"), Reason: "syslog_invalid: no timestamp"}
+	m, err := DeadLetterMessage("dc2", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Topic != TopicDeadLetter || string(m.Key) != d.SourceID {
+		t.Errorf("topic %s key %q, want %s keyed by the source", m.Topic, m.Key, TopicDeadLetter)
+	}
+	got, err := DecodeDeadLetter(m.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, d) {
+		t.Errorf("dead letter round trip:\n got %+v\nwant %+v", got, d)
+	}
+	if _, err := DecodeDeadLetter([]byte(`{"v":9}`)); err == nil {
+		t.Error("unknown dead-letter version accepted")
+	}
+}
+
+func TestEventKey(t *testing.T) {
+	ev := &ecs.Event{SourceID: "src", Fields: ecs.Fields{"host.name": "web1", "network.community_id": "1:abc"}}
+	tests := []struct {
+		name string
+		ev   *ecs.Event
+		by   KeyBy
+		want string
+	}{
+		{"host", ev, KeyHost, "web1"},
+		{"flow", ev, KeyFlow, "1:abc"},
+		{"flow without id", &ecs.Event{SourceID: "src", Fields: ecs.Fields{"host.name": "web1"}}, KeyFlow, "web1"},
+		{"no host", &ecs.Event{SourceID: "src"}, KeyHost, "src"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(EventKey(tt.ev, tt.by)); got != tt.want {
+				t.Errorf("EventKey = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func FuzzDecodeEvent(f *testing.F) {
 	for _, path := range sampleLogs {
 		for _, ev := range loadEvents(f, path)[:5] {
@@ -209,4 +256,19 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatalf("encoding is not stable:\n%s\n%s", again, third)
 		}
 	})
+}
+
+func TestKeyPartitionMatchesSarama(t *testing.T) {
+	hash := sarama.NewHashPartitioner("t")
+	for _, key := range []string{"", "web1", "LabSZ", "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", "tiếng Việt", "\xff\x00"} {
+		for _, n := range []int32{1, 3, 6, 7, 100} {
+			want, err := hash.Partition(&sarama.ProducerMessage{Key: sarama.StringEncoder(key)}, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := keyPartition([]byte(key), n); got != want {
+				t.Errorf("keyPartition(%q, %d) = %d, sarama's hash partitioner %d", key, n, got, want)
+			}
+		}
+	}
 }
