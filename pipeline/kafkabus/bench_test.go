@@ -9,6 +9,7 @@ import (
 	gometrics "github.com/rcrowley/go-metrics"
 
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/internal/cputime"
 )
 
 // benchEvents returns real parsed events of three shapes (sshd, Apache
@@ -28,6 +29,7 @@ func BenchmarkEncodeEvent(b *testing.B) {
 	var bytes int64
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		var err error
 		buf, err = EncodeEvent(buf[:0], events[i%len(events)])
@@ -36,6 +38,7 @@ func BenchmarkEncodeEvent(b *testing.B) {
 		}
 		bytes += int64(len(buf))
 	}
+	cputime.Report(b, cpu0, "events")
 	b.ReportMetric(float64(bytes)/float64(b.N), "bytes/event")
 }
 
@@ -51,11 +54,13 @@ func BenchmarkDecodeEvent(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if _, err := DecodeEvent(values[i%len(values)]); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cputime.Report(b, cpu0, "events")
 }
 
 // BenchmarkSpoolAppend measures the spool path of Publish: batches of 1000
@@ -68,7 +73,7 @@ func BenchmarkSpoolAppend(b *testing.B) {
 	}
 	defer s.Close()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cputime.Process()
 	for i := 0; i < b.N; i += 1000 {
 		from := i % len(msgs)
 		if err := s.Append(context.Background(), msgs[from:min(from+1000, len(msgs))]); err != nil {
@@ -76,6 +81,7 @@ func BenchmarkSpoolAppend(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	cputime.Report(b, cpu0, "events")
 }
 
 // BenchmarkPublish publishes real events to a real broker in batches of
@@ -101,7 +107,7 @@ func BenchmarkPublish(b *testing.B) {
 			defer p.Close()
 			var valueBytes int64
 			b.ResetTimer()
-			start := time.Now()
+			start, cpu0 := time.Now(), cputime.Process()
 			for i := 0; i < b.N; i += 1000 {
 				from := i % len(msgs)
 				batch := msgs[from:min(from+1000, len(msgs), from+b.N-i)]
@@ -118,6 +124,7 @@ func BenchmarkPublish(b *testing.B) {
 				b.Fatalf("%d messages went to the spool with the broker up", n)
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+			cputime.Report(b, cpu0, "events")
 			b.ReportMetric(float64(valueBytes)/float64(b.N), "value_bytes/event")
 			if h, ok := p.cfg.MetricRegistry.Get("compression-ratio").(gometrics.Histogram); ok && h.Count() > 0 {
 				b.ReportMetric(h.Mean()/100, "compression_ratio")

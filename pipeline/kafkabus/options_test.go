@@ -144,3 +144,38 @@ func TestTLSFake(t *testing.T) {
 		t.Fatal("connected although the broker's CA is not trusted")
 	}
 }
+
+func TestPublishRejectsTooLargeMessage(t *testing.T) {
+	p, err := NewProducer(Options{Brokers: []string{closedPort(t)}}, ProducerOptions{MaxMessageBytes: 4096,
+		ReconnectInterval: time.Hour, Spool: SpoolOptions{Dir: t.TempDir()}}, nil, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	msgs := spoolMessages(3, 0)
+	msgs[1].Value = make([]byte, 4096)
+	err = p.Publish(context.Background(), msgs)
+	var tooLarge *MessageTooLargeError
+	if !errors.As(err, &tooLarge) || tooLarge.Index != 1 {
+		t.Fatalf("error = %v, want MessageTooLargeError for message 1", err)
+	}
+	if _, n := p.SpoolStats(); n != 0 {
+		t.Errorf("%d messages spooled from a rejected batch", n)
+	}
+	// Messages within the limit go to the spool while Kafka is unreachable.
+	if err := p.Publish(context.Background(), spoolMessages(3, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, n := p.SpoolStats(); n != 3 {
+		t.Errorf("%d messages spooled, want 3", n)
+	}
+}
+
+func TestMessageSizeMatchesSarama(t *testing.T) {
+	for _, m := range spoolMessages(5, 0) {
+		pm := toSarama(&m, 0, nil)
+		if got, want := messageSize(&m), pm.ByteSize(2); got != want {
+			t.Errorf("messageSize = %d, sarama ByteSize = %d", got, want)
+		}
+	}
+}

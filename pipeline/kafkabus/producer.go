@@ -29,6 +29,11 @@ type ProducerOptions struct {
 	ReconnectInterval time.Duration `yaml:"reconnect_interval"`
 	// DrainBatch is the number of spooled messages sent per round. Default 1000.
 	DrainBatch int `yaml:"drain_batch"`
+	// MaxMessageBytes bounds one message (key, value and headers with
+	// Kafka's record overhead). Publish rejects a batch with a larger
+	// message. Default 1000000; keep it at or below the brokers'
+	// message.max.bytes (1048588 by default).
+	MaxMessageBytes int `yaml:"max_message_bytes"`
 	// Spool is the local disk spool; its Dir is required.
 	Spool SpoolOptions `yaml:"spool"`
 }
@@ -48,6 +53,9 @@ func (o ProducerOptions) withDefaults() ProducerOptions {
 	}
 	if o.DrainBatch <= 0 {
 		o.DrainBatch = 1000
+	}
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = 1000000
 	}
 	return o
 }
@@ -122,6 +130,7 @@ func NewProducer(opts Options, popts ProducerOptions, reg prometheus.Registerer,
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Return.Errors = true
 	cfg.Producer.Timeout = opts.withDefaults().RequestTimeout
+	cfg.Producer.MaxMessageBytes = popts.MaxMessageBytes
 	// Partitions are chosen in send (keyPartition), so the drainer has
 	// each message's partition before it hands the message to sarama.
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
@@ -390,8 +399,17 @@ func countReordered(msgs []Message, out sendOutcome) int {
 // Publish sends msgs and returns nil only when every message is either
 // acknowledged by Kafka (acks=all) or written and fsynced to the spool, so
 // the caller may advance its own checkpoints afterwards. It blocks while
-// the spool is full. An error (ctx ended, producer closed, spool write
-// failed) means some messages may be neither: publish them again.
+// the spool is full. A *MessageTooLargeError rejects the whole batch before
+// anything is sent. Any other error (ctx ended, producer closed, spool
+// write failed) means some messages may be neither: publish them again.
+//
+// Messages of one Publish keep their order per key, and so do the messages
+// of successive calls from one goroutine. Concurrent calls have no order
+// between them.
+//
+// NOTE: a message for a topic that does not exist stays in the spool, and
+// every message after it waits behind it, until the topic is created
+// (EnsureTopics). The drainer logs the reason every 30 s meanwhile.
 func (p *Producer) Publish(ctx context.Context, msgs []Message) error {
 	if len(msgs) == 0 {
 		return nil
@@ -400,6 +418,11 @@ func (p *Producer) Publish(ctx context.Context, msgs []Message) error {
 	case <-p.done:
 		return ErrProducerClosed
 	default:
+	}
+	for i := range msgs {
+		if size := messageSize(&msgs[i]); size > p.opts.MaxMessageBytes {
+			return &MessageTooLargeError{Index: i, Topic: msgs[i].Topic, Size: size, Max: p.opts.MaxMessageBytes}
+		}
 	}
 
 	if !p.spool.empty() {
@@ -426,6 +449,35 @@ func (p *Producer) Publish(ctx context.Context, msgs []Message) error {
 		}
 	}
 	return p.toSpool(ctx, rest, "produce failed")
+}
+
+// MessageTooLargeError rejects a batch that holds a message larger than
+// ProducerOptions.MaxMessageBytes, which Kafka would never accept.
+type MessageTooLargeError struct {
+	// Index is the message's position in the batch.
+	Index int
+	Topic string
+	// Size is the message's size with Kafka's record overhead; Max the limit.
+	Size, Max int
+}
+
+// Error names the message and the limit.
+func (e *MessageTooLargeError) Error() string {
+	return fmt.Sprintf("message %d for topic %s is %d bytes, above max_message_bytes %d: shorten it (for example event.original) or send it as a dead letter",
+		e.Index, e.Topic, e.Size, e.Max)
+}
+
+// messageSize returns the largest size sarama may count for m in a record
+// batch (its ProducerMessage.ByteSize for Kafka 0.11 and newer): the
+// record overhead, at most five 32-bit varints and one 64-bit varint plus
+// an attributes byte, then key, value and each header with two varints.
+func messageSize(m *Message) int {
+	const varint32, varint64 = 5, 10
+	size := 5*varint32 + varint64 + 1 + len(m.Key) + len(m.Value)
+	for _, h := range m.Headers {
+		size += len(h.Key) + len(h.Value) + 2*varint32
+	}
+	return size
 }
 
 func (p *Producer) noteReordered(msgs []Message, out sendOutcome) {
