@@ -287,7 +287,7 @@ func assignPartitions(client sarama.Client, msgs []Message) ([]int32, []error) {
 				err = fmt.Errorf("topic %s has no partitions", msgs[i].Topic)
 			}
 			if err != nil {
-				err = fmt.Errorf("partitions of topic %s: %w", msgs[i].Topic, err)
+				err = fmt.Errorf("look up partitions of topic %s (EnsureTopics creates a missing topic): %w", msgs[i].Topic, err)
 			}
 			n = int32(len(ids))
 			if err != nil {
@@ -299,7 +299,7 @@ func assignPartitions(client sarama.Client, msgs []Message) ([]int32, []error) {
 		if n <= 0 {
 			parts[i] = -1
 			if errs[i] == nil {
-				errs[i] = fmt.Errorf("partitions of topic %s unknown", msgs[i].Topic)
+				errs[i] = fmt.Errorf("partitions of topic %s not found", msgs[i].Topic)
 			}
 			continue
 		}

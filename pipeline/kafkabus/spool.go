@@ -347,12 +347,14 @@ func (s *spool) newSegmentLocked() error {
 		}
 		s.w = nil
 	}
+
 	id := s.nextID
 	path := s.segPath(id)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
 		return fmt.Errorf("create spool segment: %w", err)
 	}
+
 	if _, err := f.Write([]byte(spoolMagic)); err != nil {
 		f.Close()
 		os.Remove(path)
@@ -368,6 +370,7 @@ func (s *spool) newSegmentLocked() error {
 		os.Remove(path)
 		return err
 	}
+
 	s.nextID++
 	s.w = f
 	if len(s.segs) == 0 {
