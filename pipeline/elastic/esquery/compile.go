@@ -26,8 +26,9 @@ func CompileString(query string) (map[string]any, error) {
 // Compile turns a parsed KQL query into the Elasticsearch query DSL object
 // that goes under "query" in a search request. The query assumes an index
 // created with Mapping and documents indexed as Document returns them. It
-// returns an error only for a nil node or a node type that package kql
-// does not define.
+// returns an *Error for a query that Elasticsearch cannot run (a wildcard
+// value with more than 256 bytes of text), and a plain error for a nil
+// node or a node type that package kql does not define.
 func Compile(n kql.Node) (map[string]any, error) {
 	if n == nil {
 		return nil, errors.New("esquery: compile a nil KQL node: parse the query with kql.Parse first")
@@ -60,6 +61,11 @@ func compile(n kql.Node) (map[string]any, error) {
 	case *kql.Exists:
 		return exists(n.Field), nil
 	case *kql.Is:
+		if n.Value.Wildcard() {
+			if err := checkWildcard(n.Value); err != nil {
+				return nil, err
+			}
+		}
 		return compileIs(n), nil
 	case *kql.Range:
 		return compileRange(n), nil
@@ -271,6 +277,9 @@ func textIs(field string, v kql.Value) map[string]any {
 	words := WordsField(field)
 	var exact, standard map[string]any
 	if v.Wildcard() {
+		if !wordPattern(v.Parts) {
+			return matchNone()
+		}
 		pattern := wildcardPattern(v.Parts, true)
 		exact = wildcard(words, pattern)
 		standard = wildcard(field, pattern)
@@ -298,6 +307,22 @@ func textIs(field string, v kql.Value) map[string]any {
 		},
 		"minimum_should_match": 1,
 	}}
+}
+
+// wordPattern reports whether a wildcard value can match a word: a word
+// holds only letters, digits and private-use characters, so a part with
+// any other character matches none, in kql.Match as here. Documents
+// without words get the same answer, although the standard analyzer keeps
+// words such as lsass.exe whole.
+func wordPattern(parts []string) bool {
+	for _, p := range parts {
+		for _, r := range strings.ToLower(p) {
+			if _, isWord := wordRune(r); !isWord {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func uniqueStrings(s []string) []any {

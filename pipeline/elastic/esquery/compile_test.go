@@ -80,7 +80,11 @@ func TestCompileGolden(t *testing.T) {
 			`{"match_phrase":{"WORDS":{"analyzer":"whitespace","query":"failed password"}}}`,
 			`{"match_phrase":{"message":"failed password"}}`)},
 		{`message:"Failed"`, textDSL("message", `{"terms":{"WORDS":["failed"]}}`, `{"match":{"message":"Failed"}}`)},
-		{"message:P*ss?d", textDSL("message", `{"wildcard":{"WORDS":{"value":"p*ss\\?d"}}}`, `{"wildcard":{"message":{"value":"p*ss\\?d"}}}`)},
+		{"message:P*SS*d", textDSL("message", `{"wildcard":{"WORDS":{"value":"p*ss*d"}}}`, `{"wildcard":{"message":{"value":"p*ss*d"}}}`)},
+		// A part with a character that no word holds matches nothing.
+		{"message:P*ss?d", `{"match_none":{}}`},
+		{"message:lsass.ex*", `{"match_none":{}}`},
+		{"lsass.ex*", `{"wildcard":{"canhgac.kql.free_text":{"value":"lsass.ex*"}}}`},
 		{`message:"!!!"`, `{"match_none":{}}`},
 		{"message:*", `{"exists":{"field":"message"}}`},
 		{"message > m", `{"range":{"message":{"gt":"m"}}}`},
@@ -145,6 +149,45 @@ func TestCompileStringParseError(t *testing.T) {
 	}
 	if msg := kerr.Message(i18n.VI); !strings.Contains(msg, "dấu ngoặc đơn chưa được đóng") {
 		t.Errorf("Vietnamese message = %q", msg)
+	}
+}
+
+func TestCompileLongWildcard(t *testing.T) {
+	long := strings.Repeat("ab", 129)
+	tests := []struct {
+		query   string
+		wantErr bool
+	}{
+		{"process.command_line:*" + long[:254] + "*", false},
+		{"process.command_line:*" + long[:255] + "*", true},
+		{"process.command_line:" + strings.Repeat("*a", 128), false},
+		{"process.command_line:" + strings.Repeat("*a", 129), true},
+		{"process.command_line:*" + long + "*", true},
+		{"winlog.event_data.CommandLine:" + long + "*", true},
+		{"*.command_line:*" + long, true},
+		{long + "*", true},
+		{"process.command_line:" + long, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query[:30], func(t *testing.T) {
+			_, err := CompileString(tt.query)
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("CompileString: %v", err)
+				}
+				return
+			}
+			var qerr *Error
+			if !errors.As(err, &qerr) {
+				t.Fatalf("error %v (%T), want *Error", err, err)
+			}
+			if qerr.Key != "esquery.error.wildcard_too_long" {
+				t.Errorf("Key = %q, want esquery.error.wildcard_too_long", qerr.Key)
+			}
+			if msg := qerr.Message(i18n.VI); !strings.Contains(msg, " byte") || !strings.Contains(msg, "…") {
+				t.Errorf("Vietnamese message = %q, want the size and the shortened value", msg)
+			}
+		})
 	}
 }
 

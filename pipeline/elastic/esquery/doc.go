@@ -24,9 +24,9 @@
 //   - Numeric ECS fields (ports, byte counts, event.severity, winlog.event_id
 //     ...) are `double`, because kql.Match compares every number as a
 //     float64.
-//   - Other fields get their type from the first value Elasticsearch indexes:
-//     strings and booleans `keyword`, numbers `double`. Queries on them
-//     use forms that work for either type.
+//   - Other fields get their type from the first value Elasticsearch
+//     indexes: strings `keyword`, booleans `boolean`, numbers `double`.
+//     Queries on them use forms that work for each of these types.
 //
 // Where Elasticsearch cannot give kql.Match's result, a NOTE comment marks
 // the place, and the conformance test lists a query that shows it with

@@ -35,7 +35,8 @@ type fieldKind int
 
 const (
 	// kindDynamic is a field the mapping does not declare: keyword for
-	// strings and booleans, double for numbers, whichever came first.
+	// strings, boolean for booleans, double for numbers, whichever came
+	// first.
 	kindDynamic fieldKind = iota
 	kindKeyword
 	kindText
@@ -157,8 +158,8 @@ func dateMapping() map[string]any {
 //   - _source leaves out the words that Document adds (canhgac.kql);
 //   - dynamic templates map every field named ip or ending in .ip as ip.
 //     Other strings become keyword fields copied to FreeTextField,
-//     booleans keyword fields without the copy, and numbers double
-//     fields. Strings are never detected as dates or numbers;
+//     booleans boolean fields, and numbers double fields. Strings are
+//     never detected as dates or numbers;
 //   - properties declare the text, date, keyword and numeric ECS fields.
 //
 // Values that do not fit their field's type (a string in an ip, date or
@@ -210,7 +211,7 @@ func Mapping() map[string]any {
 			}},
 			map[string]any{"kql_booleans": map[string]any{
 				"match_mapping_type": "boolean",
-				"mapping":            map[string]any{"type": "keyword"},
+				"mapping":            map[string]any{"type": "boolean", "ignore_malformed": true},
 			}},
 			map[string]any{"kql_numbers": map[string]any{
 				"match_mapping_type": []any{"long", "double"},
