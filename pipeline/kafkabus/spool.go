@@ -157,6 +157,11 @@ func (s *spool) recover() error {
 	slices.Sort(ids)
 
 	cur, hasCursor := s.readCursor()
+	if hasCursor {
+		// New segments must sort after the cursor's, or the next recovery
+		// would take them for acknowledged ones and delete them.
+		s.nextID = cur.seg + 1
+	}
 	for i, id := range ids {
 		if hasCursor && id < cur.seg {
 			// Acknowledged, but the deletion did not finish before a crash.
