@@ -30,6 +30,10 @@ const sharedData = "../../../../shared/data"
 // up to which the whitespace analyzer keeps a word whole.
 var longWord = strings.Repeat("ab", 150)
 
+// longValue is a keyword value of 9000 characters, longer than the 8191
+// that the mapping indexes.
+var longValue = strings.Repeat("x", 9000)
+
 // elasticEdgeEvents are events whose values Elasticsearch cannot treat as
 // kql.Match does. TestConformanceElasticEdges lists the differences.
 func elasticEdgeEvents() []*ecs.Event {
@@ -43,6 +47,7 @@ func elasticEdgeEvents() []*ecs.Event {
 		{"event.original": `C:\Windows\System32\lsass.exe`},
 		{"dns.answers": []any{map[string]any{"data": "192.0.2.1"}}},
 		{"user.name": "", "winlog.event_data.Count": int64(12), "winlog.event_data.Note": "OR"},
+		{"process.command_line": longValue},
 	}
 	events := make([]*ecs.Event, len(fields))
 	for i, f := range fields {
@@ -57,19 +62,20 @@ func elasticEdgeEvents() []*ecs.Event {
 // elasticEdgeEvents. The test fails when such a query returns kql.Match's
 // events after all, so the list stays true.
 var edgeDifferences = map[string]string{
-	"user.name:1001.0":             "keyword fields index the number 1001 as the text 1001, and kql.Match compares numbers numerically",
-	"1001":                         "free text finds the copy of the number 1001 in the keyword field user.name, and kql.Match's free text skips numbers",
-	"event.created < 1970-01-01":   "date_nanos cannot hold times before 1970, so such a time is not indexed",
-	"dns.answers.data:*":           "Elasticsearch indexes objects inside lists, and kql.Match does not look inside them",
-	"message:" + longWord:          "the whitespace analyzer splits words longer than 255 characters",
-	"winlog.event_data.Count:many": "the first value made the dynamic field double, so a later string is not indexed",
-	"event.severity:high":          "event.severity is mapped as double, so a string is not indexed",
-	"message > m":                  "a range on a text field compares words, and kql.Match compares the whole text",
-	"*.original:Lsass":             "field name patterns search text fields with the standard analyzer, which keeps lsass.exe as one word",
-	"user.*:100*":                  "the keyword field user.name holds the number 1001 as text, which a wildcard matches, and kql.Match matches no number with a wildcard",
-	"labels.flag < true":           "Elasticsearch orders false before true in a range on a boolean field, and kql.Match puts no boolean in a range",
-	"winlog.event_data.Count < x":  "the first value made the dynamic field double, so a later string is not indexed",
-	"winlog.event_data.Count > 6":  "the first value made the dynamic field double, so the later string many is not indexed, which kql.Match compares byte-wise",
+	"user.name:1001.0":                  "keyword fields index the number 1001 as the text 1001, and kql.Match compares numbers numerically",
+	"1001":                              "free text finds the copy of the number 1001 in the keyword field user.name, and kql.Match's free text skips numbers",
+	"event.created < 1970-01-01":        "date_nanos cannot hold times before 1970, so such a time is not indexed",
+	"dns.answers.data:*":                "Elasticsearch indexes objects inside lists, and kql.Match does not look inside them",
+	"message:" + longWord:               "the whitespace analyzer splits words longer than 255 characters",
+	"winlog.event_data.Count:many":      "the first value made the dynamic field double, so a later string is not indexed",
+	"event.severity:high":               "event.severity is mapped as double, so a string is not indexed",
+	"message > m":                       "a range on a text field compares words, and kql.Match compares the whole text",
+	"*.original:Lsass":                  "field name patterns search text fields with the standard analyzer, which keeps lsass.exe as one word",
+	"user.*:100*":                       "the keyword field user.name holds the number 1001 as text, which a wildcard matches, and kql.Match matches no number with a wildcard",
+	"process.command_line:" + longValue: "keyword values longer than 8191 characters are kept in _source but not indexed",
+	"labels.flag < true":                "Elasticsearch orders false before true in a range on a boolean field, and kql.Match puts no boolean in a range",
+	"winlog.event_data.Count < x":       "the first value made the dynamic field double, so a later string is not indexed",
+	"winlog.event_data.Count > 6":       "the first value made the dynamic field double, so the later string many is not indexed, which kql.Match compares byte-wise",
 }
 
 // parsedQueries run over the events of the product's parsers in addition
