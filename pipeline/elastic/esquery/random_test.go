@@ -51,7 +51,7 @@ func TestRandomQueriesElastic(t *testing.T) {
 // queryGenerator builds KQL text from the fields and values of events.
 type queryGenerator struct {
 	rnd *rand.Rand
-	// values are the scalar values of each field, as KQL values.
+	// values are the scalar values of each field, as text.
 	values map[string][]string
 	fields []string
 	words  []string
