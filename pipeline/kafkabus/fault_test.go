@@ -245,3 +245,82 @@ func TestProducerKilledWhileSpooling(t *testing.T) {
 		}
 	})
 }
+
+const childConsumerEnv = "CANHGAC_KAFKABUS_CHILD_CONSUMER"
+
+// TestConsumerChildProcess is the child of TestConsumerKilledBeforeCommit:
+// it consumes without ever committing and prints the events it received.
+func TestConsumerChildProcess(t *testing.T) {
+	spec := os.Getenv(childConsumerEnv) // brokers|group|topic
+	if spec == "" {
+		t.Skip("run only as the child of TestConsumerKilledBeforeCommit")
+	}
+	parts := strings.Split(spec, "|")
+	h := newRecordingHandler(false)
+	c, err := NewConsumer(Options{Brokers: []string{parts[0]}}, ConsumerOptions{Group: parts[1], Topics: []string{parts[2]},
+		SessionTimeout: 6 * time.Second, BatchWait: 100 * time.Millisecond}, h, nil, nil)
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(2)
+	}
+	go c.Run(context.Background())
+	for {
+		<-h.notify
+		fmt.Println("GOT", h.eventCount())
+	}
+}
+
+// TestConsumerKilledBeforeCommit kills a consumer process with SIGKILL
+// after it received a batch it never committed: the next member of the
+// group receives the batch again.
+func TestConsumerKilledBeforeCommit(t *testing.T) {
+	opts := Options{Brokers: itest.KafkaBrokers(t)}
+	region := uniqueRegion("ck")
+	ensureRegion(t, opts, region, TopicOptions{Partitions: 1, ReplicationFactor: 1})
+	topic, group := EventsTopic(region), "ck-"+region
+	p, err := NewProducer(opts, ProducerOptions{Spool: SpoolOptions{Dir: t.TempDir()}}, nil, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	events := loadEvents(t, sampleLogs[0])[:50]
+	publishAll(t, p, eventMessages(t, region, events), 50)
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestConsumerChildProcess$")
+	cmd.Env = append(os.Environ(), childConsumerEnv+"="+opts.Brokers[0]+"|"+group+"|"+topic)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	got := 0
+	for got < len(events) && sc.Scan() {
+		if n, ok := strings.CutPrefix(sc.Text(), "GOT "); ok {
+			got, _ = strconv.Atoi(n)
+		}
+		if strings.HasPrefix(sc.Text(), "ERROR") {
+			t.Fatalf("child: %s", sc.Text())
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if got < len(events) {
+		t.Fatalf("child consumer received %d events before it ended, want %d", got, len(events))
+	}
+	if committed := committedOffset(t, opts, group, topic, 0); committed != -1 {
+		t.Fatalf("offset %d committed by a consumer that never called Commit", committed)
+	}
+
+	// The killed member's session expires; the next member gets the batch again.
+	h := newRecordingHandler(true)
+	stop := startConsumer(t, opts, ConsumerOptions{Group: group, Topics: []string{topic}, SessionTimeout: 6 * time.Second}, h)
+	h.waitEvents(t, len(events), time.Minute)
+	stop()
+	checkExactlyOnceInOrder(t, events, h.snapshot())
+	if committed := committedOffset(t, opts, group, topic, 0); committed != int64(len(events)) {
+		t.Errorf("committed offset = %d, want %d", committed, len(events))
+	}
+}
