@@ -14,6 +14,16 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
+// Config gathers every Kafka setting of a canhgac process. Configuration
+// files hold it under the key "kafka", and the messages of ConfigError
+// name settings by that path (kafka.producer.spool.dir).
+type Config struct {
+	Options  `yaml:",inline"`
+	Producer ProducerOptions `yaml:"producer"`
+	Consumer ConsumerOptions `yaml:"consumer"`
+	Topics   TopicOptions    `yaml:"topics"`
+}
+
 // Options are the connection settings shared by the producer, the consumer,
 // the state store and EnsureTopics.
 type Options struct {

@@ -14,11 +14,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"gopkg.in/yaml.v3"
 
 	"github.com/canhgac/canhgac/i18n"
 )
@@ -176,6 +178,55 @@ func TestMessageSizeMatchesSarama(t *testing.T) {
 		pm := toSarama(&m, 0, nil)
 		if got, want := messageSize(&m), pm.ByteSize(2); got != want {
 			t.Errorf("messageSize = %d, sarama ByteSize = %d", got, want)
+		}
+	}
+}
+
+func TestConfigFromYAML(t *testing.T) {
+	doc := `
+kafka:
+  brokers: ["127.0.0.1:9092", "127.0.0.1:9093"]
+  version: "3.6.0"
+  dial_timeout: 3s
+  tls: {ca_file: /etc/canhgac/ca.pem, cert_file: /etc/canhgac/sensor.pem, key_file: /etc/canhgac/sensor.key}
+  sasl: {mechanism: SCRAM-SHA-512, user: sensor, password_file: /etc/canhgac/kafka.pass}
+  producer:
+    compression: zstd
+    retry_backoff: 500ms
+    spool: {dir: /var/lib/canhgac/spool, max_bytes: 2147483648}
+  consumer:
+    group: pipeline-dc1
+    topics: [canhgac.events.dc1, canhgac.events.dc2]
+    batch_wait: 250ms
+  topics: {partitions: 12, replication_factor: 3}
+`
+	var file struct {
+		Kafka Config `yaml:"kafka"`
+	}
+	if err := yaml.Unmarshal([]byte(doc), &file); err != nil {
+		t.Fatal(err)
+	}
+	c := file.Kafka
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"brokers", c.Brokers, []string{"127.0.0.1:9092", "127.0.0.1:9093"}},
+		{"version", c.Version, "3.6.0"},
+		{"dial_timeout", c.DialTimeout, 3 * time.Second},
+		{"tls.key_file", c.TLS.KeyFile, "/etc/canhgac/sensor.key"},
+		{"sasl.mechanism", c.SASL.Mechanism, "SCRAM-SHA-512"},
+		{"sasl.password_file", c.SASL.PasswordFile, "/etc/canhgac/kafka.pass"},
+		{"producer.compression", c.Producer.Compression, "zstd"},
+		{"producer.retry_backoff", c.Producer.RetryBackoff, 500 * time.Millisecond},
+		{"producer.spool.max_bytes", c.Producer.Spool.MaxBytes, int64(2 << 30)},
+		{"consumer.topics", c.Consumer.Topics, []string{"canhgac.events.dc1", "canhgac.events.dc2"}},
+		{"consumer.batch_wait", c.Consumer.BatchWait, 250 * time.Millisecond},
+		{"topics.replication_factor", c.Topics.ReplicationFactor, int16(3)},
+	}
+	for _, ck := range checks {
+		if !reflect.DeepEqual(ck.got, ck.want) {
+			t.Errorf("%s = %#v, want %#v", ck.name, ck.got, ck.want)
 		}
 	}
 }
