@@ -14,11 +14,12 @@ import (
 )
 
 // TestRandomQueriesElastic compares Elasticsearch with kql.Match on
-// queries generated from the values of the fixture events, so that they
-// select some events. The generator leaves out the known differences
-// (edgeDifferences): the edge events, ranges on text and boolean fields,
-// and field name patterns that reach text fields. The seed is fixed, so a
-// failure repeats.
+// queries generated from the values of real events (the fixtures, and
+// what the log and packet parsers make of sshd, auditd, DNS, HTTP, TLS and
+// SSH input), so that they select some events. The generator leaves out
+// the known differences (edgeDifferences): the edge events, ranges on
+// text and boolean fields, and field name patterns that reach text
+// fields. The seed is fixed, so a failure repeats.
 func TestRandomQueriesElastic(t *testing.T) {
 	es := newTestClient(t)
 	var events []*ecs.Event
@@ -26,12 +27,21 @@ func TestRandomQueriesElastic(t *testing.T) {
 	events = append(events, kqltest.AccessEvents(t, sharedData, 300)...)
 	events = append(events, kqltest.WindowsEvents(t, sharedData, 200)...)
 	events = append(events, kqltest.DNSEvents(t, sharedData, 40)...)
+	events = append(events, parseLogFile(t, "logs/linux/fail2ban/sshd.log", 300)...)
+	events = append(events, parseLogFile(t, "logs/auditd/go-libaudit/audit-rhel7.log", 300)...)
+	for _, p := range []string{
+		"pcap/chrissanders-packets/arppoison.pcapng", "pcap/zeek-traces/ssh_sshguess.pcap",
+		"pcap/suricata-verify/tls-json-output-ids/input.pcap", "pcap/zeek-traces/tls_chrome-1250-tls-x25519-kyber.pcap",
+		"pcap/evtx-attack-samples/cmds_over_dns_txt_queries_and_reponses.pcap",
+	} {
+		events = append(events, readCapture(t, p)...)
+	}
 	index := es.createIndex(t, "random")
 	es.bulkIndex(t, index, events)
 
 	g := newQueryGenerator(events, rand.New(rand.NewPCG(20261204, 1)))
 	queries := map[string]bool{}
-	for len(queries) < 400 {
+	for len(queries) < 600 {
 		q := g.query(2)
 		if _, err := kql.Parse(q); err != nil {
 			t.Fatalf("generated query %q does not parse: %v", q, err)
