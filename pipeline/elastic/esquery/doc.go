@@ -10,13 +10,13 @@
 //   - Keyword fields (most ECS fields) are `keyword`: exact and
 //     case-sensitive, `*` wildcards become `wildcard` queries. Every string
 //     of a keyword field is also copied into FreeTextField, which free text
-//     searches.
+//     searches, except the strings of objects inside lists (dns.answers).
 //   - Text fields (message, event.original) are `text` with the standard
 //     analyzer. Document adds each text field's words as kql.Tokenize splits
 //     them under WordsField, and queries use those words. A document
 //     without them falls back to the standard analyzer, whose words differ
 //     (it keeps "lsass.exe" and "10.0.0.1" as one word).
-//   - IP fields (ip and every name ending in .ip) are `ip`; CIDR ranges
+//   - IP fields (ip and every name ending in .ip) are `ip`. CIDR ranges
 //     become `term` or `range` queries that keep IPv4 and IPv6 apart as
 //     kql.Match does.
 //   - Date fields (@timestamp, event.created|ingested|start|end) are
@@ -27,6 +27,11 @@
 //   - Other fields get their type from the first value Elasticsearch
 //     indexes: strings `keyword`, booleans `boolean`, numbers `double`.
 //     Queries on them use forms that work for each of these types.
+//
+// Errors that reach a user carry catalog keys: CompileString returns a
+// parse error as the *kql.Error, and Compile returns an *Error for a valid
+// query that Elasticsearch cannot run (a wildcard value longer than 256
+// bytes, whose automaton Lucene rejects as too complex).
 //
 // Where Elasticsearch cannot give kql.Match's result, a NOTE comment marks
 // the place, and the conformance test lists a query that shows it with
