@@ -127,7 +127,7 @@ func TestConformanceElastic(t *testing.T) {
 
 // edgeQueries run over the edge events and must agree with kql.Match.
 var edgeQueries = []string{
-	`user.name:""`, `user.*:""`, "winlog.event_data.Count:5", "winlog.event_data.Count < 13",
+	`user.name:""`, `user.*:""`, `""`, "user.name:*", "not user.name:*", "winlog.event_data.Count:5", "winlog.event_data.Count < 13",
 	`winlog.event_data.Note:\OR`, `winlog.*:\OR`, `winlog.*:O*`,
 	"*.name:Admin", "user.name > 1000",
 	// The longest wildcard values that Compile accepts must run.
