@@ -87,9 +87,8 @@ func appendValue(buf *bytes.Buffer, v any) error {
 }
 
 // appendFloat writes a float as JSON. NaN and infinities have no JSON
-// form; they are written as strings, so a numeric field rejects them and
-// the event reaches the dead-letter stream with the reason instead of
-// being changed silently.
+// form, so they are written as strings and stay visible in _source
+// instead of being changed silently.
 func appendFloat(buf *bytes.Buffer, f float64) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		appendString(buf, strconv.FormatFloat(f, 'g', -1, 64))

@@ -24,7 +24,7 @@ type RetentionReport struct {
 
 // HasILM reports whether Setup found index lifecycle management on the
 // cluster. Without it RunRetention rolls over and deletes backing indices.
-func (s *Store) HasILM() bool { return s.hasILM }
+func (s *Store) HasILM() bool { return s.hasILM.Load() }
 
 // Retention returns how long events of a dataset (as it appears in a data
 // stream name) are kept.
@@ -45,7 +45,7 @@ func (s *Store) Retention(dataset string) time.Duration {
 // case it deletes closed alerts last seen before the system retention.
 func (s *Store) RunRetention(ctx context.Context, now time.Time) (RetentionReport, error) {
 	var rep RetentionReport
-	if !s.hasILM {
+	if !s.hasILM.Load() {
 		streams, err := s.resolveStreams(ctx, "logs-*-"+namePart(s.opts.Region, ""))
 		if err != nil {
 			return rep, fmt.Errorf("retention: list data streams: %w", err)
@@ -93,16 +93,14 @@ func (s *Store) retainStream(ctx context.Context, name string, backing []backing
 	cutoff := now.Add(-s.Retention(datasetOfStream(name)))
 	write := backing[len(backing)-1]
 	older := backing[:len(backing)-1]
-	roll := false
-	if write.Docs > 0 {
-		newest, err := s.newestEvent(ctx, write.Name)
-		if err != nil {
-			return err
-		}
-		roll = now.Sub(write.Created) >= s.opts.RolloverMaxAge ||
-			write.PriBytes >= s.opts.RolloverMaxPrimaryMB<<20 ||
-			(!newest.IsZero() && newest.Before(cutoff))
+	// _cat/indices counts only refreshed documents, so the decision uses
+	// newestEvent, which refreshes first. An empty write index stays.
+	newest, err := s.newestEvent(ctx, write.Name)
+	if err != nil {
+		return err
 	}
+	roll := !newest.IsZero() && (now.Sub(write.Created) >= s.opts.RolloverMaxAge ||
+		write.PriBytes >= s.opts.RolloverMaxPrimaryMB<<20 || newest.Before(cutoff))
 	if roll {
 		status, body, err := s.do(ctx, http.MethodPost, "/"+url.PathEscape(name)+"/_rollover", nil)
 		if err != nil {

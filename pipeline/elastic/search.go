@@ -67,6 +67,7 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (SearchResult, er
 	if err != nil {
 		return SearchResult{}, err
 	}
+
 	limit := req.Limit
 	if limit <= 0 {
 		limit = 100
@@ -79,6 +80,7 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (SearchResult, er
 	if req.Ascending {
 		order = "asc"
 	}
+
 	body := map[string]any{
 		"query": query,
 		"sort": []any{
@@ -156,9 +158,9 @@ type Bucket struct {
 	Start time.Time
 	Count int64
 	// Split counts the events of the bucket by the value of the split
-	// field; events without the field count under "", and events whose
-	// value is not among the MaxSplitTerms most frequent of the bucket
-	// under OtherKey. Nil without a split field.
+	// field. Events without the field count under "". Events whose value
+	// is not among the MaxSplitTerms most frequent of the bucket count
+	// under OtherKey. Split is nil without a split field.
 	Split map[string]int64
 }
 
@@ -183,6 +185,7 @@ func (s *Store) DateHistogram(ctx context.Context, interval time.Duration, split
 	if err != nil {
 		return nil, err
 	}
+
 	hist := map[string]any{
 		"field":          "@timestamp",
 		"fixed_interval": strconv.FormatInt(interval.Milliseconds(), 10) + "ms",
@@ -195,6 +198,7 @@ func (s *Store) DateHistogram(ctx context.Context, interval time.Duration, split
 			"missing": map[string]any{"missing": map[string]any{"field": splitField}},
 		}
 	}
+
 	body := map[string]any{"query": q, "size": 0, "aggs": map[string]any{"hist": agg}}
 	r, err := s.search(ctx, eventStreams, body)
 	if err != nil {
@@ -203,6 +207,7 @@ func (s *Store) DateHistogram(ctx context.Context, interval time.Duration, split
 	if len(r.Aggregations) == 0 {
 		return nil, nil
 	}
+
 	var aggs struct {
 		Hist struct {
 			Buckets []struct {
@@ -225,6 +230,7 @@ func (s *Store) DateHistogram(ctx context.Context, interval time.Duration, split
 	if err := json.Unmarshal(r.Aggregations, &aggs); err != nil {
 		return nil, fmt.Errorf("decode date histogram: %w", err)
 	}
+
 	out := make([]Bucket, 0, len(aggs.Hist.Buckets))
 	for _, b := range aggs.Hist.Buckets {
 		bucket := Bucket{Start: time.UnixMilli(b.Key).UTC(), Count: b.DocCount}
@@ -253,8 +259,8 @@ func (s *Store) DateHistogram(ctx context.Context, interval time.Duration, split
 type DeadLetter struct {
 	pipeline.DeadLetter
 	// Stage is "parse" for inputs a sensor could not parse and "index"
-	// for events that Elasticsearch rejected; for those, Raw is the
-	// event's JSON document and EventID its id.
+	// for events that Elasticsearch rejected. For a rejected event, Raw is
+	// the event's JSON document and EventID its id.
 	Stage   string
 	EventID string
 	// Region is the region of the store that wrote it.

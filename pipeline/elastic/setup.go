@@ -45,7 +45,7 @@ func (s *Store) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.hasILM = ilm
+	s.hasILM.Store(ilm)
 	if !ilm {
 		s.log.Info("cluster has no ILM: the store's retention job rolls over and deletes backing indices",
 			"url", s.url, "system_retention_days", s.opts.SystemRetentionDays, "audit_retention_days", s.opts.AuditRetentionDays)
@@ -98,22 +98,22 @@ func (s *Store) setup(ctx context.Context) error {
 	return s.ensureIndex(ctx, GroupsIndex, groupMapping())
 }
 
-// indexSettings returns the settings of backing indices; the lifecycle
-// policy is named only when the cluster has ILM, because a cluster
+// indexSettings returns the settings of backing indices. They name the
+// lifecycle policy only when the cluster has ILM, because a cluster
 // without it rejects the setting as unknown.
 func (s *Store) indexSettings(policy string) map[string]any {
 	settings := map[string]any{
 		"number_of_shards":   s.opts.Shards,
 		"number_of_replicas": s.opts.Replicas,
 	}
-	if s.hasILM {
+	if s.hasILM.Load() {
 		settings["index.lifecycle.name"] = policy
 	}
 	return settings
 }
 
 // installPolicies puts the lifecycle policies and reports whether the
-// cluster has ILM. A cluster without it answers /_ilm with 400 (no
+// cluster has ILM. A cluster without it responds to /_ilm with 400 (no
 // handler), 404 or 405.
 func (s *Store) installPolicies(ctx context.Context) (bool, error) {
 	policies := []struct {
@@ -154,7 +154,7 @@ func (s *Store) installPolicies(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// put sends a PUT that must answer 200.
+// put sends a PUT whose response must be 200 OK.
 func (s *Store) put(ctx context.Context, path string, body any) error {
 	status, resp, err := s.doJSON(ctx, http.MethodPut, path, body)
 	if err != nil {

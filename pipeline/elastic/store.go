@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
@@ -68,8 +69,8 @@ type Options struct {
 	// batch is sent in several requests. Default 8 MiB.
 	BulkMaxBytes int `yaml:"bulk_max_bytes"`
 	// BulkWorkers is the number of _bulk requests of one batch in flight
-	// at once; batches of at least 512 documents per worker are split
-	// into that many requests. Default 2.
+	// at once. A batch of at least 512 documents per worker is split into
+	// that many requests. Default 2.
 	BulkWorkers int `yaml:"bulk_workers"`
 	// RetryInitial is the first pause before a rejected (HTTP 429) or
 	// failed (5xx) document is sent again; it doubles up to RetryMax.
@@ -116,7 +117,7 @@ type Store struct {
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics
-	hasILM  bool
+	hasILM  atomic.Bool
 	streams *streamCache
 }
 
@@ -184,13 +185,14 @@ func (o *Options) setDefaults() error {
 	return nil
 }
 
-// New connects to the cluster, checks that it answers and runs Setup. It
+// New connects to the cluster, checks that it responds and runs Setup. It
 // returns an *Error when an option is invalid or the cluster is
 // unreachable.
 func New(ctx context.Context, opts Options) (*Store, error) {
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
 	}
+
 	cfg := elasticsearch.Config{
 		Addresses: opts.URLs,
 		Username:  opts.Username,
@@ -205,6 +207,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, &Error{Key: "elastic.option.client", Args: []any{strings.Join(opts.URLs, ", ")}, Err: err}
 	}
+
 	s := &Store{
 		opts:    opts,
 		es:      es,
@@ -222,13 +225,14 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Registerer != nil {
 		s.metrics = newMetrics(opts.Registerer)
 	}
+
 	if err := s.ping(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.Setup(ctx); err != nil {
 		return nil, err
 	}
-	s.log.Info("elasticsearch store ready", "url", s.url, "region", opts.Region, "ilm", s.hasILM)
+	s.log.Info("elasticsearch store ready", "url", s.url, "region", opts.Region, "ilm", s.hasILM.Load())
 	return s, nil
 }
 
@@ -243,7 +247,7 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// ping checks that the cluster answers. GET / is not used because some
+// ping checks that the cluster responds. GET / is not used because some
 // distributions leave out the module that serves it.
 func (s *Store) ping(ctx context.Context) error {
 	status, body, err := s.do(ctx, http.MethodGet, "/_cluster/health", nil)

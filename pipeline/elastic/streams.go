@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// streamInfo is what WriteBatch needs to know about one data stream to
-// find replayed documents after a rollover.
+// streamInfo is the state of one data stream that WriteBatch uses to find
+// replayed documents after a rollover.
 type streamInfo struct {
 	// previous is the backing index before the write index, "" if none.
 	previous string
@@ -23,9 +23,8 @@ type streamInfo struct {
 	checked time.Time
 }
 
-// streamCacheTTL bounds how long WriteBatch trusts what it knows about a
-// data stream. A rollover that ILM makes on the cluster goes unseen for
-// at most this long.
+// streamCacheTTL bounds the age of a cached streamInfo. A rollover that
+// ILM makes on the cluster goes unseen for at most this long.
 const streamCacheTTL = 10 * time.Second
 
 // streamCache holds streamInfo per data stream name.
@@ -62,7 +61,6 @@ func (c *streamCache) forget(name string) {
 type backingIndex struct {
 	Name     string
 	Created  time.Time
-	Docs     int64
 	PriBytes int64
 }
 
@@ -82,6 +80,7 @@ func (s *Store) resolveStreams(ctx context.Context, pattern string) (map[string]
 	if status != http.StatusOK {
 		return nil, s.statusError("GET /_resolve/index/"+pattern, status, body)
 	}
+
 	var resolved struct {
 		DataStreams []struct {
 			Name           string   `json:"name"`
@@ -91,6 +90,7 @@ func (s *Store) resolveStreams(ctx context.Context, pattern string) (map[string]
 	if err := json.Unmarshal(body, &resolved); err != nil {
 		return nil, fmt.Errorf("decode resolved data streams %s: %w", pattern, err)
 	}
+
 	out := make(map[string][]backingIndex, len(resolved.DataStreams))
 	if len(resolved.DataStreams) == 0 {
 		return out, nil
@@ -113,10 +113,10 @@ func (s *Store) resolveStreams(ctx context.Context, pattern string) (map[string]
 	return out, nil
 }
 
-// catIndices reads creation time, document count and primary size of the
-// indices matching pattern.
+// catIndices reads the creation time and primary size of the indices
+// matching pattern.
 func (s *Store) catIndices(ctx context.Context, pattern string) (map[string]backingIndex, error) {
-	path := "/_cat/indices/" + url.PathEscape(pattern) + "?format=json&bytes=b&expand_wildcards=all&h=index,creation.date,docs.count,pri.store.size"
+	path := "/_cat/indices/" + url.PathEscape(pattern) + "?format=json&bytes=b&expand_wildcards=all&h=index,creation.date,pri.store.size"
 	status, body, err := s.do(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return nil, err
@@ -137,15 +137,14 @@ func (s *Store) catIndices(ctx context.Context, pattern string) (map[string]back
 		if ms, err := strconv.ParseInt(r["creation.date"], 10, 64); err == nil {
 			bi.Created = time.UnixMilli(ms).UTC()
 		}
-		bi.Docs, _ = strconv.ParseInt(r["docs.count"], 10, 64)
 		bi.PriBytes, _ = strconv.ParseInt(r["pri.store.size"], 10, 64)
 		out[bi.Name] = bi
 	}
 	return out, nil
 }
 
-// streamInfo returns what the cache knows about a data stream, reading it
-// from the cluster when the entry is missing or stale.
+// streamInfo returns the cached state of a data stream, reading it from
+// the cluster when the entry is missing or stale.
 func (s *Store) streamInfo(ctx context.Context, name string) (streamInfo, error) {
 	now := time.Now()
 	if info, ok := s.streams.get(name, now); ok {
@@ -190,6 +189,7 @@ func (s *Store) dropReplayed(ctx context.Context, items []item) ([]item, error) 
 	if len(idsByIndex) == 0 {
 		return items, nil
 	}
+
 	found := map[string]bool{}
 	for index, ids := range idsByIndex {
 		hits, err := s.existing(ctx, index, ids)
@@ -203,17 +203,18 @@ func (s *Store) dropReplayed(ctx context.Context, items []item) ([]item, error) 
 	if len(found) == 0 {
 		return items, nil
 	}
-	kept := items[:0]
+
+	remaining := items[:0]
 	for _, it := range items {
 		if !found[it.id] {
-			kept = append(kept, it)
+			remaining = append(remaining, it)
 		}
 	}
 	s.log.Info("skipped events stored before the last rollover", "url", s.url, "events", len(found))
 	if s.metrics != nil {
 		s.metrics.documents.WithLabelValues("duplicate").Add(float64(len(found)))
 	}
-	return kept, nil
+	return remaining, nil
 }
 
 // existing returns the ids that exist in index. The multi-get API reads

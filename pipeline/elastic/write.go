@@ -28,7 +28,8 @@ type item struct {
 	stage  string     // stageParse or stageIndex for a dead letter
 }
 
-// outcome is how WriteBatch treats the result of one bulk item.
+// outcome is the class of one bulk item's result, which decides what
+// WriteBatch does with the item.
 type outcome int
 
 const (
@@ -57,7 +58,7 @@ func (o outcome) String() string {
 }
 
 // retryTypes are error types that mean "try again later" whatever the
-// status code says.
+// status code is.
 var retryTypes = map[string]bool{
 	"es_rejected_execution_exception":         true,
 	"circuit_breaking_exception":              true,
@@ -200,6 +201,7 @@ func (s *Store) deadLetterItem(dl *pipeline.DeadLetter) (item, error) {
 			Offset int64 `json:"offset"`
 		}{dl.Offset}
 	}
+
 	setRaw(&d, dl.Raw)
 	d.Error.Message = dl.Reason
 	d.Observer.Geo.Name = s.opts.Region
@@ -207,6 +209,7 @@ func (s *Store) deadLetterItem(dl *pipeline.DeadLetter) (item, error) {
 	if err != nil {
 		return item{}, fmt.Errorf("encode dead letter of %s at offset %d: %w", dl.SourceID, dl.Offset, err)
 	}
+
 	h := sha256.New()
 	h.Write([]byte(dl.SourceID))
 	var off [8]byte
