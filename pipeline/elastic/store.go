@@ -247,6 +247,11 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// Ping checks that the cluster responds, for health checks such as the
+// console's GET /api/health. It returns an *Error naming the URL when the
+// cluster is unreachable.
+func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
+
 // ping checks that the cluster responds. GET / is not used because some
 // distributions leave out the module that serves it.
 func (s *Store) ping(ctx context.Context) error {

@@ -221,3 +221,37 @@ func TestWriteBatchRejectsEventWithoutID(t *testing.T) {
 		t.Fatalf("WriteBatch error = %v, want a missing-id error", err)
 	}
 }
+
+func TestPipelineWritesThroughStore(t *testing.T) {
+	s, _ := newTestStore(t, nil)
+	region := s.Region()
+	events, _ := parseFile(t, "linux/loghub/OpenSSH/OpenSSH_2k.log", logparse.FormatSyslog, 500, region)
+	for _, e := range events {
+		delete(e.Fields, "observer.geo.name") // the pipeline stamps the region
+	}
+	p := pipeline.New(s, nil, pipeline.Options{Region: region, Sensor: "sensor-1", MaxWriteEvents: 128})
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	committed := 0
+	for i := 0; i < len(events); i += 100 {
+		b := &pipeline.Batch{SourceID: events[0].SourceID, Events: events[i:min(i+100, len(events))], Commit: func() { committed++ }}
+		if err := p.Submit(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if committed != (len(events)+99)/100 {
+		t.Errorf("%d batches committed, want %d", committed, (len(events)+99)/100)
+	}
+	refresh(t, s)
+	if n := regionCount(t, s, region); n != int64(len(events)) {
+		t.Errorf("stored %d events, want %d", n, len(events))
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
