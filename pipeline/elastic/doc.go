@@ -1,7 +1,7 @@
 // Package elastic is the Elasticsearch backend of the event and alert
-// store: the pipeline writes through WriteBatch (pipeline.Store), the
-// console reads through Search, Event, DateHistogram and the alert methods
-// (adapted by console/esstore).
+// store. The pipeline writes through WriteBatch (pipeline.Store), and the
+// console reads through Search, Event, DateHistogram and the alert methods,
+// adapted by console/esstore.
 //
 // Layout on the cluster, created idempotently by Setup:
 //
@@ -23,8 +23,15 @@
 // previous backing index as well, for Options.ReplayWindow after the
 // rollover.
 //
+// Alerts fold without scripts (the node may lack painless): WriteBatch
+// reads the group pointer and the alert in real time and writes them back
+// with if_seq_no/if_primary_term, starting again when another writer won.
+// An alert keeps the keys of its last 1000 matches, so a replayed
+// detection is not counted twice.
+//
 // Retention: when the cluster has ILM, Setup installs lifecycle policies
 // (rollover, delete after the retention). Without ILM, RunRetention rolls
-// data streams over by age and size and deletes backing indices whose
-// newest event is older than the retention of their dataset.
+// the data streams of the store's region over by age and size and deletes
+// backing indices whose newest event is older than the retention of their
+// dataset (365 days, 730 for audit data, by default).
 package elastic
