@@ -66,7 +66,7 @@ func ingestLive(t *testing.T, rs *sigma.Ruleset, path string) (alertCounts, int)
 	cfg := config.Default()
 	cfg.DataDir = dir
 	cfg.Files = []config.FileInput{{Path: path, Format: "auto"}}
-	p := &platform{cfg: cfg, c: &cli{lang: "en", stdout: io.Discard, stderr: io.Discard}, log: log, store: store, pipe: pipe}
+	p := &platform{cfg: cfg, c: &cli{lang: "en", stdout: io.Discard, stderr: io.Discard}, log: log, store: store, pipe: pipe, sink: pipe}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	if err := p.startFiles(func(name string, run func(context.Context) error) {

@@ -165,7 +165,13 @@ func TestCorrelationSurvivesRestarts(t *testing.T) {
 	}
 	ingest := func(what string) *server {
 		s := startServer(t, env, append(args, "--listen", freeAddr(t))...)
-		waitUntil(t, 2*time.Minute, what, func() bool { return committed() == size() })
+		deadline := time.Now().Add(2 * time.Minute)
+		for committed() != size() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: committed %d of %d bytes after 2 min\n%s", what, committed(), size(), s.stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		return s
 	}
 

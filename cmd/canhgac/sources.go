@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,7 @@ import (
 // pipeline, committing each batch's checkpoint once the store has it.
 type fileSources struct {
 	sink    batchSink
+	log     *slog.Logger
 	format  logparse.Format
 	watcher *logsensor.Watcher
 
@@ -66,7 +68,7 @@ func (p *platform) startFiles(start func(string, func(context.Context) error)) e
 		if err != nil {
 			return err
 		}
-		fsrc := &fileSources{sink: p.sink, format: format, sources: map[string]*fileSource{}}
+		fsrc := &fileSources{sink: p.sink, log: p.log, format: format, sources: map[string]*fileSource{}}
 		w, err := logsensor.NewWatcher(logsensor.WatcherConfig{
 			Paths:       byFormat[name],
 			Checkpoints: checkpoints,
@@ -156,14 +158,24 @@ func (s *fileSources) deliver(ctx context.Context, lines []logsensor.Line) error
 	for _, id := range order {
 		b := batches[id]
 		if cp := committable(id, s.sources[id], lines); cp != nil {
-			w := s.watcher
-			b.Commit = func() { w.Commit(*cp) }
+			b.Commit = s.committer(*cp)
 		}
 		if err := s.sink.Submit(ctx, b); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// committer returns the Commit function of a batch that ends at cp. A
+// failed save is logged; the next commit of the file saves a newer
+// checkpoint, and until then a restart reads the lines again.
+func (s *fileSources) committer(cp logsensor.Checkpoint) func() {
+	return func() {
+		if err := s.watcher.Commit(cp); err != nil {
+			s.log.Error("saving log file checkpoint failed", "source", cp.SourceID, "offset", cp.Offset, "err", err)
+		}
+	}
 }
 
 // committable returns the newest checkpoint of the source's lines that no
@@ -211,9 +223,7 @@ func (s *fileSources) flushIdle(ctx context.Context) {
 				b.Events = append(b.Events, filesource.RecordEvent(rec, path, src.seqs.Lookup(rec.Offset)))
 			})
 			src.seqs.Prune(src.dec)
-			cp := *src.held
-			w := s.watcher
-			b.Commit = func() { w.Commit(cp) }
+			b.Commit = s.committer(*src.held)
 			if err := s.sink.Submit(ctx, b); err != nil {
 				s.mu.Unlock()
 				return

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/canhgac/canhgac/internal/atomicfile"
 )
@@ -72,10 +73,16 @@ type CheckpointStore struct {
 
 const tempSuffix = atomicfile.TempMarker
 
+// staleTemp is the age after which a temporary checkpoint file is a
+// crash's leftover; a write takes milliseconds.
+const staleTemp = time.Minute
+
 // OpenCheckpointStore opens (and creates) the checkpoint directory dir,
 // usually <data dir>/checkpoints/logsensor. Temporary files left by a crash
 // during a write are removed, since the checkpoint they would have replaced
-// is still intact.
+// is still intact. Only temporary files older than staleTemp are removed:
+// a younger one may belong to a process that is writing it right now (a
+// second reader of the same folder, such as a status check).
 func OpenCheckpointStore(dir string) (*CheckpointStore, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, newError(err, "logsensor.checkpoint.dir", dir, err)
@@ -85,10 +92,14 @@ func OpenCheckpointStore(dir string) (*CheckpointStore, error) {
 		return nil, newError(err, "logsensor.checkpoint.dir", dir, err)
 	}
 	for _, e := range entries {
-		if strings.Contains(e.Name(), tempSuffix) {
-			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
-				return nil, fmt.Errorf("remove stale checkpoint temp file %s: %w", e.Name(), err)
-			}
+		if !strings.Contains(e.Name(), tempSuffix) {
+			continue
+		}
+		if info, err := e.Info(); err != nil || time.Since(info.ModTime()) < staleTemp {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("remove stale checkpoint temp file %s: %w", e.Name(), err)
 		}
 	}
 	return &CheckpointStore{dir: dir, lastSaved: make(map[string][]byte)}, nil

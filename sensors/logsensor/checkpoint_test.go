@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/canhgac/canhgac/i18n"
 )
@@ -55,6 +56,16 @@ func TestCheckpointAtomicity(t *testing.T) {
 	if err := os.WriteFile(temp, []byte(`{"source_id":"/var/log/syslog","off`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A temp file this young may be another process's write in progress:
+	// opening the store keeps it.
+	young := filepath.Join(dir, name+tempSuffix+"654321")
+	if err := os.WriteFile(young, []byte(`{`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * staleTemp)
+	if err := os.Chtimes(temp, old, old); err != nil {
+		t.Fatal(err)
+	}
 
 	got, ok, err := s.LoadFile(committed.SourceID)
 	if err != nil || !ok || got != committed {
@@ -67,6 +78,9 @@ func TestCheckpointAtomicity(t *testing.T) {
 	if _, err := os.Stat(temp); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stale temp file still there after reopening: %v", err)
 	}
+	if _, err := os.Stat(young); err != nil {
+		t.Errorf("a temp file younger than %v was removed: %v", staleTemp, err)
+	}
 	got, ok, err = s2.LoadFile(committed.SourceID)
 	if err != nil || !ok || got != committed {
 		t.Fatalf("load after reopening = %+v ok=%v err=%v, want the committed checkpoint", got, ok, err)
@@ -75,8 +89,8 @@ func TestCheckpointAtomicity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || entries[0].Name() != name {
-		t.Errorf("checkpoint directory holds %v, want only %s", entries, name)
+	if len(entries) != 2 || entries[0].Name() != name || entries[1].Name() != filepath.Base(young) {
+		t.Errorf("checkpoint directory holds %v, want only %s and the young temp file", entries, name)
 	}
 }
 
