@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/canhgac/canhgac/ecs"
@@ -64,9 +63,11 @@ type alertDoc struct {
 		Name           string   `json:"name"`
 		Level          string   `json:"level"`
 		FalsePositives []string `json:"falsepositives,omitempty"`
+		Status         string   `json:"status,omitempty"`
 	} `json:"rule"`
 	Threat struct {
 		Tactic struct {
+			ID   []string `json:"id,omitempty"`
 			Name []string `json:"name,omitempty"`
 		} `json:"tactic"`
 		Technique struct {
@@ -333,7 +334,12 @@ func newAlert(id, key string, ds []*pipeline.Detection, now time.Time, region st
 		a.Tags = []string{}
 	}
 	a.Rule.ID, a.Rule.Name, a.Rule.Level = first.RuleID, first.RuleName, first.Level
-	a.Threat.Tactic.Name, a.Threat.Technique.ID = attackTags(first.Tags)
+	a.Rule.FalsePositives, a.Rule.Status = first.FalsePositives, first.RuleStatus
+	for _, t := range first.Tactics {
+		a.Threat.Tactic.ID = append(a.Threat.Tactic.ID, t.ID)
+		a.Threat.Tactic.Name = append(a.Threat.Tactic.Name, t.Name)
+	}
+	a.Threat.Technique.ID = first.Techniques
 	if len(first.Fields) > 0 {
 		a.Fields = map[string]any(first.Fields)
 	}
@@ -367,53 +373,6 @@ func addDetection(a *alertDoc, d *pipeline.Detection) {
 	}
 }
 
-// attackTags returns the ATT&CK tactics and technique ids among Sigma
-// tags: attack.credential_access is a tactic, attack.t1110.001 the
-// technique T1110.001. Group (attack.g0016) and software (attack.s0002)
-// tags are neither.
-func attackTags(tags []string) (tactics, techniques []string) {
-	for _, tag := range tags {
-		rest, ok := strings.CutPrefix(strings.ToLower(tag), "attack.")
-		if !ok || rest == "" {
-			continue
-		}
-		if isAttackID(rest, 't') {
-			techniques = append(techniques, strings.ToUpper(rest))
-			continue
-		}
-		if isAttackID(rest, 'g') || isAttackID(rest, 's') {
-			continue
-		}
-		tactics = append(tactics, strings.ReplaceAll(rest, "-", "_"))
-	}
-	return tactics, techniques
-}
-
-// isAttackID reports whether s is prefix followed by four digits and an
-// optional ".ddd" sub-technique.
-func isAttackID(s string, prefix byte) bool {
-	if len(s) < 5 || s[0] != prefix {
-		return false
-	}
-	for i := 1; i < 5; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	if len(s) == 5 {
-		return true
-	}
-	if len(s) != 9 || s[5] != '.' {
-		return false
-	}
-	for i := 6; i < 9; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // toAlert converts the stored form.
 func (a *alertDoc) toAlert() ecs.Alert {
 	out := ecs.Alert{
@@ -430,6 +389,17 @@ func (a *alertDoc) toAlert() ecs.Alert {
 		Count:     int(a.Count),
 		EventIDs:  a.EventIDs,
 		Tags:      a.Tags,
+
+		Techniques:     a.Threat.Technique.ID,
+		FalsePositives: a.Rule.FalsePositives,
+		RuleStatus:     a.Rule.Status,
+	}
+	for i, id := range a.Threat.Tactic.ID {
+		t := ecs.Tactic{ID: id}
+		if i < len(a.Threat.Tactic.Name) {
+			t.Name = a.Threat.Tactic.Name[i]
+		}
+		out.Tactics = append(out.Tactics, t)
 	}
 	if st, err := ecs.ParseAlertStatus(a.Status); err == nil {
 		out.Status = st

@@ -30,10 +30,15 @@ func bruteForce(t *testing.T, region string) ([]*ecs.Event, []pipeline.Detection
 			Level:    "high",
 			Tags:     []string{"attack.credential_access", "attack.t1110.001", "attack.g0016"},
 			Time:     ev.Timestamp,
-			GroupKey: region + "|rule-ssh-bf|" + ip,
-			EventIDs: []string{ev.ID},
-			Fields:   ecs.Fields{"source.ip": ip, "host.name": ev.Fields["host.name"]},
-			Region:   region,
+
+			RuleStatus:     "stable",
+			Tactics:        []ecs.Tactic{{ID: "TA0006", Name: "Credential Access"}},
+			Techniques:     []string{"T1110.001"},
+			FalsePositives: []string{"a user who forgot a password"},
+			GroupKey:       region + "|rule-ssh-bf|" + ip,
+			EventIDs:       []string{ev.ID},
+			Fields:         ecs.Fields{"source.ip": ip, "host.name": ev.Fields["host.name"]},
+			Region:         region,
 		})
 	}
 	if len(ds) < 10 {
@@ -125,8 +130,12 @@ func TestDetectionsFoldIntoOneAlertPerGroup(t *testing.T) {
 	if _, _, err := s.getDoc(ctx, AlertsIndex, top.ID, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(doc.Threat.Tactic.Name, []string{"credential_access"}) || !reflect.DeepEqual(doc.Threat.Technique.ID, []string{"T1110.001"}) {
+	if !reflect.DeepEqual(doc.Threat.Tactic.Name, []string{"Credential Access"}) || !reflect.DeepEqual(doc.Threat.Technique.ID, []string{"T1110.001"}) {
 		t.Errorf("ATT&CK fields: tactics %v techniques %v", doc.Threat.Tactic.Name, doc.Threat.Technique.ID)
+	}
+	if !reflect.DeepEqual(got.Tactics, []ecs.Tactic{{ID: "TA0006", Name: "Credential Access"}}) ||
+		!reflect.DeepEqual(got.FalsePositives, []string{"a user who forgot a password"}) || got.RuleStatus != "stable" {
+		t.Errorf("alert rule metadata: tactics %v falsepositives %v status %q", got.Tactics, got.FalsePositives, got.RuleStatus)
 	}
 }
 
@@ -276,23 +285,5 @@ func TestConcurrentWritersOpenOneAlert(t *testing.T) {
 	alerts := alertsOfRegion(t, s, region)
 	if len(alerts) != 1 || alerts[0].Count != len(group) {
 		t.Fatalf("alerts %+v, want one with count %d", alerts, len(group))
-	}
-}
-
-func TestAttackTags(t *testing.T) {
-	tests := []struct {
-		tags                []string
-		tactics, techniques []string
-	}{
-		{[]string{"attack.t1110"}, nil, []string{"T1110"}},
-		{[]string{"attack.T1003.001", "attack.credential-access"}, []string{"credential_access"}, []string{"T1003.001"}},
-		{[]string{"attack.g0016", "attack.s0002", "cve.2021-44228", "attack."}, nil, nil},
-		{[]string{"attack.t11", "attack.t1110.01"}, []string{"t11", "t1110.01"}, nil},
-	}
-	for _, tt := range tests {
-		tactics, techniques := attackTags(tt.tags)
-		if !reflect.DeepEqual(tactics, tt.tactics) || !reflect.DeepEqual(techniques, tt.techniques) {
-			t.Errorf("attackTags(%v) = %v, %v; want %v, %v", tt.tags, tactics, techniques, tt.tactics, tt.techniques)
-		}
 	}
 }

@@ -256,9 +256,10 @@ func alertMapping() map[string]any {
 				"name":           keyword,
 				"level":          keyword,
 				"falsepositives": keyword,
+				"status":         keyword,
 			}},
 			"threat": map[string]any{"properties": map[string]any{
-				"tactic":    map[string]any{"properties": map[string]any{"name": keyword}},
+				"tactic":    map[string]any{"properties": map[string]any{"id": keyword, "name": keyword}},
 				"technique": map[string]any{"properties": map[string]any{"id": keyword}},
 			}},
 			"history": map[string]any{"properties": map[string]any{
