@@ -19,7 +19,12 @@ type ProducerOptions struct {
 	// Compression is none, gzip, snappy, lz4 or zstd. Default lz4.
 	Compression string `yaml:"compression"`
 	// Retries is how often the client resends a failed produce request
-	// before the message goes to the spool. Default 3.
+	// before the message goes to the spool. Default 3. A broker that
+	// refuses connections fails a message within milliseconds; one that
+	// accepts them but does not answer holds Publish for up to about
+	// (Options.RequestTimeout + RetryBackoff) × (Retries + 1), 41 s with
+	// the defaults, before the message is spooled. NOTE: that bound is
+	// estimated from the client's timeouts; no test stalls a broker.
 	Retries int `yaml:"retries"`
 	// RetryBackoff is the wait between those resends. Default 250ms.
 	RetryBackoff time.Duration `yaml:"retry_backoff"`
