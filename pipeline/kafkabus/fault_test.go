@@ -40,9 +40,9 @@ func waitSpoolEmpty(t *testing.T, p *Producer, timeout time.Duration) {
 }
 
 // TestBrokerOutageSpoolsAndDrains stops the broker gracefully, then kills
-// it with SIGKILL, while events are being published: Publish keeps
-// returning nil, the spool grows, and after each restart the drainer sends
-// the spool so that the consumer receives every event once and in order.
+// it with SIGKILL, while events are being published. Publish keeps
+// returning nil and the spool grows. After each restart the drainer sends
+// the spool, and the consumer receives every event once and in order.
 func TestBrokerOutageSpoolsAndDrains(t *testing.T) {
 	k := itest.NewKafka(t)
 	opts := Options{Brokers: k.Brokers(), DialTimeout: 2 * time.Second, RequestTimeout: 5 * time.Second}

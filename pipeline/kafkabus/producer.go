@@ -20,8 +20,8 @@ type ProducerOptions struct {
 	Compression string `yaml:"compression"`
 	// Retries is how often the client resends a failed produce request
 	// before the message goes to the spool. Default 3. A broker that
-	// refuses connections fails a message within milliseconds; one that
-	// accepts them but does not answer holds Publish for up to about
+	// refuses connections fails a message within milliseconds. One that
+	// accepts connections but sends no response holds Publish for up to about
 	// (Options.RequestTimeout + RetryBackoff) × (Retries + 1), 41 s with
 	// the defaults, before the message is spooled. NOTE: that bound is
 	// estimated from the client's timeouts; no test stalls a broker.
