@@ -207,7 +207,8 @@ type Consumer struct {
 }
 
 // NewConsumer joins nothing yet: it connects to Kafka and checks the
-// options. Run joins the group. reg (may be nil) receives the metrics.
+// options. Run joins the group. reg (may be nil) receives the metrics, so
+// give each Consumer of a process its own registry or register only one.
 func NewConsumer(opts Options, copts ConsumerOptions, h Handler, reg prometheus.Registerer, log *slog.Logger) (*Consumer, error) {
 	if log == nil {
 		log = slog.Default()

@@ -112,7 +112,8 @@ type Producer struct {
 
 // NewProducer opens the spool and starts connecting to Kafka. It returns
 // without error when Kafka is unreachable: Publish then spools until Kafka
-// is back. reg (may be nil) receives the producer's metrics; log may be nil.
+// is back. reg (may be nil) receives the producer's metrics, so give each
+// Producer of a process its own registry or register only one. log may be nil.
 func NewProducer(opts Options, popts ProducerOptions, reg prometheus.Registerer, log *slog.Logger) (*Producer, error) {
 	if log == nil {
 		log = slog.Default()
