@@ -25,6 +25,9 @@ type SearchRequest struct {
 type SearchResult struct {
 	Total  int
 	Events []*ecs.Event
+	// Warnings name the regions left out of the result because their
+	// store failed; empty for a single store.
+	Warnings []RegionWarning
 }
 
 // Bucket is the number of events in one interval of a date histogram,
