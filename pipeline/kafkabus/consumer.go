@@ -261,22 +261,31 @@ func (c *Consumer) logErrors() {
 }
 
 // Run consumes until ctx ends or Close is called, rejoining the group
-// after each rebalance. It returns nil then, or the error of a failed join
-// that did not clear within the retries.
+// after each rebalance and retrying a failed join every RetryBackoff. It
+// returns nil.
 func (c *Consumer) Run(ctx context.Context) error {
 	gh := &groupHandler{c: c}
+	var lastWarn time.Time
+	failures := 0
 	for {
 		err := c.group.Consume(ctx, c.opts.Topics, gh)
 		if errors.Is(err, sarama.ErrClosedConsumerGroup) || ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
-			c.log.Warn("kafka consumer group session failed; rejoining", "err", err, "retry_in", c.opts.RetryBackoff)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(c.opts.RetryBackoff):
-			}
+		if err == nil {
+			failures = 0
+			continue
+		}
+		// A lasting failure (missing topic, rejected credentials) repeats
+		// every RetryBackoff; log it once per warnRetryEvery with a count.
+		failures++
+		if time.Since(lastWarn) >= warnRetryEvery {
+			c.log.Warn("kafka consumer group session failed; rejoining", "err", err, "failures", failures,
+				"retry_in", c.opts.RetryBackoff)
+			lastWarn = time.Now()
+		}
+		if !sleepCtx(ctx, c.opts.RetryBackoff) {
+			return nil
 		}
 	}
 }
