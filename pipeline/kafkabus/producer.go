@@ -168,10 +168,13 @@ func NewProducer(opts Options, popts ProducerOptions, reg prometheus.Registerer,
 
 // connect creates the client and the idempotent producer. Creating the
 // producer requests a producer id from a broker, so it fails while Kafka is down.
+// The lock is not held while connecting, so Publish calls are not held
+// up by dial timeouts; only NewProducer and the drainer goroutine call it.
 func (p *Producer) connect() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.async != nil {
+	p.mu.RLock()
+	connected := p.async != nil
+	p.mu.RUnlock()
+	if connected {
 		return nil
 	}
 	client, err := sarama.NewClient(p.brokers, p.cfg)
@@ -183,9 +186,11 @@ func (p *Producer) connect() error {
 		client.Close()
 		return fmt.Errorf("create kafka producer: %w", err)
 	}
+	p.mu.Lock()
 	p.client, p.async = client, async
 	p.dispatched = make(chan struct{})
 	go dispatchResults(async, p.dispatched)
+	p.mu.Unlock()
 	p.log.Info("connected to kafka", "brokers", p.brokers)
 	return nil
 }
