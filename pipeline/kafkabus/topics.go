@@ -14,8 +14,8 @@ type TopicOptions struct {
 	// Partitions of each new topic. Default 6. Partitions bound the
 	// parallelism of one consumer group.
 	Partitions int32 `yaml:"partitions"`
-	// ReplicationFactor of each new topic. Default 3; a single test
-	// broker needs 1.
+	// ReplicationFactor of each new topic. Default 3, or the number of
+	// brokers when the cluster has fewer (a single test broker gets 1).
 	ReplicationFactor int16 `yaml:"replication_factor"`
 }
 
@@ -70,9 +70,6 @@ func EnsureTopics(ctx context.Context, opts Options, specs []TopicSpec, topts To
 	if topts.Partitions <= 0 {
 		topts.Partitions = 6
 	}
-	if topts.ReplicationFactor <= 0 {
-		topts.ReplicationFactor = 3
-	}
 	cfg, err := opts.saramaConfig()
 	if err != nil {
 		return nil, err
@@ -82,6 +79,13 @@ func EnsureTopics(ctx context.Context, opts Options, specs []TopicSpec, topts To
 		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
 	}
 	defer admin.Close()
+	if topts.ReplicationFactor <= 0 {
+		brokers, _, err := admin.DescribeCluster()
+		if err != nil {
+			return nil, fmt.Errorf("describe kafka cluster: %w", err)
+		}
+		topts.ReplicationFactor = int16(min(3, max(1, len(brokers))))
+	}
 
 	existing, err := admin.ListTopics()
 	if err != nil {
