@@ -119,11 +119,17 @@ type localizedError interface {
 }
 
 // storeError turns a store error into a response: ErrNotFound gives 404
-// naming the thing, a KQL error (localizedError or ErrInvalidQuery) 400, a deadline 503, anything else 500.
+// naming the thing, ErrRegionUnavailable 503 naming it, a KQL error
+// (localizedError or ErrInvalidQuery) 400, a deadline 503, anything else
+// 500.
 func (s *Server) storeError(r *http.Request, err error, thingKey, id string) *apiError {
 	lang := requestInfoFrom(r.Context()).lang
 	var localized localizedError
 	switch {
+	case errors.Is(err, ErrRegionUnavailable):
+		e := newAPIError(http.StatusServiceUnavailable, "region_unavailable", "console.err.region_unavailable", i18n.T(lang, thingKey, id))
+		e.cause = err
+		return e
 	case errors.Is(err, ErrNotFound):
 		e := newAPIError(http.StatusNotFound, "not_found", "console.err.not_found", i18n.T(lang, thingKey, id))
 		e.cause = err
@@ -185,7 +191,8 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, p.err)
 		return
 	}
-	alerts, total, err := s.opts.Alerts.Alerts(r.Context(), f)
+	ctx, warnings := WithWarnings(r.Context())
+	alerts, total, err := s.opts.Alerts.Alerts(ctx, f)
 	if err != nil {
 		s.writeError(w, r, s.storeError(r, err, "console.thing.alert", ""))
 		return
@@ -194,7 +201,8 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 	for i, a := range alerts {
 		out[i] = toAlertJSON(a)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "limit": f.Limit, "offset": f.Offset, "alerts": out})
+	writeJSON(w, http.StatusOK, map[string]any{"total": total, "limit": f.Limit, "offset": f.Offset, "alerts": out,
+		"warnings": s.warningsJSON(r, warnings.List())})
 }
 
 func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) {
@@ -293,7 +301,8 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	res, err := s.opts.Events.Search(r.Context(), req)
+	ctx, warnings := WithWarnings(r.Context())
+	res, err := s.opts.Events.Search(ctx, req)
 	if err != nil {
 		s.writeError(w, r, s.storeError(r, err, "console.thing.event", ""))
 		return
@@ -305,6 +314,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"total": res.Total, "limit": req.Limit, "offset": req.Offset,
 		"from": req.From, "to": req.To, "took_ms": time.Since(start).Milliseconds(), "events": docs,
+		"warnings": s.warningsJSON(r, res.Warnings, warnings.List()),
 	})
 }
 
@@ -356,7 +366,8 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 	interval := histogramInterval(from, to)
 	// Align the range to the interval so bucket starts are round times.
 	from = from.Truncate(interval)
-	buckets, err := s.opts.Events.DateHistogram(r.Context(), interval, "event.dataset", "", from, to)
+	ctx, warnings := WithWarnings(r.Context())
+	buckets, err := s.opts.Events.DateHistogram(ctx, interval, "event.dataset", "", from, to)
 	if err != nil {
 		s.writeError(w, r, s.storeError(r, err, "console.thing.event", ""))
 		return
@@ -391,7 +402,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 	byLevel := make(map[string]int, len(alertLevels))
 	alertTotal := 0
 	for _, level := range alertLevels {
-		_, n, err := s.opts.Alerts.Alerts(r.Context(), AlertFilter{Level: level, From: from, To: to, Limit: 1})
+		_, n, err := s.opts.Alerts.Alerts(ctx, AlertFilter{Level: level, From: from, To: to, Limit: 1})
 		if err != nil {
 			s.writeError(w, r, s.storeError(r, err, "console.thing.alert", ""))
 			return
@@ -403,6 +414,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 		"from": from, "to": to, "interval_seconds": int(interval / time.Second),
 		"interval": formatInterval(interval), "datasets": datasets, "buckets": series, "events_total": total,
 		"levels": alertLevels, "alerts_by_level": byLevel, "alerts_total": alertTotal,
+		"warnings": s.warningsJSON(r, warnings.List()),
 	})
 }
 

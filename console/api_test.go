@@ -618,6 +618,7 @@ func TestUITextsInCatalog(t *testing.T) {
 		{"ui.status.", []string{"open", "acknowledged", "closed"}},
 		{"ui.role.", []string{"admin", "analyst", "auditor"}},
 		{"ui.range.", []string{"15m", "1h", "24h", "7d", "30d", "1y"}},
+		{"ui.health.", []string{"healthy", "late", "silent"}},
 	} {
 		for _, v := range prefix.values {
 			keys = append(keys, prefix.prefix+v)

@@ -78,10 +78,13 @@ const (
 	SensorSilent
 )
 
-// Thresholds of the sensor health states.
+// Thresholds of the sensor health states, and SensorWindow, how far back
+// by event.ingested a region status lists sensors: a sensor silent for
+// longer drops out of the list.
 const (
 	SensorLateAfter   = 5 * time.Minute
 	SensorSilentAfter = 15 * time.Minute
+	SensorWindow      = 24 * time.Hour
 )
 
 var sensorHealthNames = [...]string{"healthy", "late", "silent"}

@@ -26,6 +26,10 @@ type Options struct {
 	// Events and Alerts are the stores the API reads and changes.
 	Events EventSearcher
 	Alerts AlertStore
+	// Regions, when set, serves GET /api/regions: per-region ingest rate,
+	// lag and sensor health (federated.Store implements it). When nil the
+	// endpoint reports that no region status is configured.
+	Regions RegionStatusReader
 	// Users are the accounts that may sign in (see auth.OpenUsers).
 	Users *auth.Users
 	// Metrics, when set, is served unauthenticated at GET /metrics (the
@@ -173,6 +177,7 @@ func (s *Server) routes(assets fs.FS) http.Handler {
 	mux.Handle("GET /api/search", s.requireAuth(false, s.handleSearch))
 	mux.Handle("GET /api/events/{id}", s.requireAuth(false, s.handleEvent))
 	mux.Handle("GET /api/overview", s.requireAuth(false, s.handleOverview))
+	mux.Handle("GET /api/regions", s.requireAuth(false, s.handleRegions))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		// A path that exists for another method gets 405 and the Allow
 		// header; any other path gets 404.

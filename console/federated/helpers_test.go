@@ -132,4 +132,3 @@ func newFixture(t testing.TB, lines int) *fixture {
 	fx.combined = embedstore.New(openEmbedded(t, &all))
 	return fx
 }
-

@@ -11,9 +11,6 @@ import (
 
 // Windows of the generic status that searchStatus computes.
 const (
-	// sensorWindow is how far back, by event.ingested, sensors are
-	// listed; a sensor silent for longer drops out of the list.
-	sensorWindow = 24 * time.Hour
 	// maxSensors bounds the sensors listed per region.
 	maxSensors = 100
 	// yearBuckets is the histogram interval used to count by split key
@@ -148,7 +145,7 @@ func searchStatus(ctx context.Context, events console.EventSearcher, region stri
 		*c.into = int64(res.Total)
 	}
 
-	seen, err := countBySensor(ctx, events, ingestedSince(now.Add(-sensorWindow), now))
+	seen, err := countBySensor(ctx, events, ingestedSince(now.Add(-console.SensorWindow), now))
 	if err != nil {
 		return st, fmt.Errorf("list sensors: %w", err)
 	}

@@ -150,6 +150,14 @@ function errorBox(err) {
   return h('p', { class: 'error-box', role: 'alert' }, t('ui.common.error', err.message));
 }
 
+// warningBanner shows the regions a result left out (the API's warnings,
+// whose messages come in the request's language), or nothing.
+function warningBanner(warnings) {
+  if (!warnings || !warnings.length) return null;
+  return h('div', { class: 'warning-box', role: 'alert', id: 'region-warnings' },
+    warnings.map((w) => h('p', { 'data-region': w.region }, w.message)));
+}
+
 // ---- routing ----
 
 function parseHash() {
@@ -201,6 +209,7 @@ async function render() {
     switch (parts[0]) {
       case 'alerts': view = parts[1] ? viewAlert(parts[1]) : viewAlerts(params); break;
       case 'search': view = viewSearch(params); break;
+      case 'regions': view = viewRegions(); break;
       default: view = viewOverview(params);
     }
   }
@@ -295,6 +304,8 @@ async function viewOverview(params) {
     section.append(errorBox(err));
     return section;
   }
+  const banner = warningBanner(data.warnings);
+  if (banner) section.append(banner);
   const eventsPanel = h('div', { class: 'panel' },
     h('h2', {}, t('ui.overview.events_chart')),
     h('p', { class: 'muted' }, t('ui.overview.events_total', data.events_total), ' · ', t('ui.overview.interval', data.interval)),
@@ -420,6 +431,8 @@ async function viewAlerts(params) {
     section.append(errorBox(err));
     return section;
   }
+  const banner = warningBanner(data.warnings);
+  if (banner) section.append(banner);
   if (!data.alerts.length) {
     section.append(h('p', { class: 'muted' }, t('ui.alerts.empty')));
     return section;
@@ -605,6 +618,8 @@ async function viewSearch(params) {
     section.append(errorBox(err));
     return section;
   }
+  const banner = warningBanner(data.warnings);
+  if (banner) section.append(banner);
   section.append(h('p', { class: 'muted', id: 'search-total' }, t('ui.search.total', data.total), ' · ', t('ui.search.hint')));
   if (!data.events.length) {
     section.append(h('p', { class: 'muted' }, t('ui.search.empty')));
@@ -614,6 +629,75 @@ async function viewSearch(params) {
   const nav = pager(data.total, limit, offset, (o) => go('search', { ...Object.fromEntries(params.entries()), offset: o }));
   if (nav) section.append(nav);
   return section;
+}
+
+// ---- regions ----
+
+function healthBadge(health) {
+  return h('span', { class: 'status health-' + health }, t('ui.health.' + health));
+}
+
+// fmtSeconds renders a lag as whole seconds, or the "none" mark.
+function fmtSeconds(v) {
+  return v === null || v === undefined ? t('ui.common.none') : t('ui.regions.seconds', Math.round(v));
+}
+
+async function viewRegions() {
+  const section = h('section', {}, h('h1', {}, t('ui.regions.title')));
+  let data;
+  try {
+    data = await api('GET', '/api/regions');
+  } catch (err) {
+    section.append(errorBox(err));
+    return section;
+  }
+  if (!data.configured) {
+    section.append(h('p', { class: 'muted' }, t('ui.regions.not_configured')));
+    return section;
+  }
+  section.append(h('p', { class: 'muted' },
+    t('ui.regions.legend', Math.round(data.late_after_seconds / 60), Math.round(data.silent_after_seconds / 60))));
+  const columns = ['ui.regions.region', 'ui.regions.state', 'ui.regions.rate_5m', 'ui.regions.rate_15m',
+    'ui.regions.last_ingested', 'ui.regions.lag', 'ui.regions.last_event', 'ui.regions.consumer_lag'];
+  const rows = data.regions.map((r) => h('tr', { 'data-region': r.region },
+    h('th', { scope: 'row' }, r.region),
+    h('td', {}, r.reachable
+      ? h('span', { class: 'status reachable' }, t('ui.regions.reachable'))
+      : h('span', { class: 'status unreachable' }, t('ui.regions.unreachable', r.error))),
+    h('td', { class: 'num' }, r.rate_5m.toFixed(1)),
+    h('td', { class: 'num' }, r.rate_15m.toFixed(1)),
+    h('td', { class: 'mono nowrap' }, fmtTime(isZeroTime(r.last_ingested) ? '' : r.last_ingested)),
+    h('td', { class: 'num' }, fmtSeconds(r.lag_seconds)),
+    h('td', { class: 'mono nowrap' }, fmtTime(isZeroTime(r.last_event) ? '' : r.last_event)),
+    h('td', { class: 'num' }, r.consumer_lag === null ? t('ui.common.none') : String(r.consumer_lag))));
+  section.append(h('table', { class: 'table', id: 'regions-table', 'aria-label': t('ui.regions.table') },
+    h('thead', {}, h('tr', {}, columns.map((k) => h('th', { scope: 'col' }, t(k))))),
+    h('tbody', {}, rows)));
+  for (const r of data.regions) {
+    if (!r.reachable) continue;
+    section.append(h('h2', {}, t('ui.regions.sensors', r.region)));
+    if (!r.sensors.length) {
+      section.append(h('p', { class: 'muted' }, t('ui.regions.no_sensors')));
+      continue;
+    }
+    const sensorRows = r.sensors.map((s) => h('tr', { 'data-sensor': s.name },
+      h('th', { scope: 'row' }, s.name),
+      h('td', {}, healthBadge(s.health)),
+      h('td', { class: 'mono nowrap' }, fmtTime(isZeroTime(s.last_event) ? '' : s.last_event)),
+      h('td', { class: 'mono nowrap' }, fmtTime(isZeroTime(s.last_ingested) ? '' : s.last_ingested)),
+      h('td', { class: 'num' }, String(s.events_15m))));
+    section.append(h('table', { class: 'table sensors', 'aria-label': t('ui.regions.sensors', r.region) },
+      h('thead', {}, h('tr', {}, ['ui.regions.sensor', 'ui.regions.health', 'ui.regions.last_event',
+        'ui.regions.last_ingested', 'ui.regions.events_15m'].map((k) => h('th', { scope: 'col' }, t(k))))),
+      h('tbody', {}, sensorRows)));
+  }
+  return section;
+}
+
+// isZeroTime reports Go's zero time.Time, which the API sends for an
+// unknown time.
+function isZeroTime(v) {
+  return !v || v.startsWith('0001-01-01');
 }
 
 // ---- start ----
