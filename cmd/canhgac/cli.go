@@ -138,6 +138,8 @@ func langFromArgs(args []string) (i18n.Lang, error) {
 func commands() []*command {
 	return []*command{
 		runCommand(),
+		sensorCommand(),
+		pipelineCommand(),
 		huntCommand(),
 		rulesCheckCommand(),
 		rulesTestCommand(),

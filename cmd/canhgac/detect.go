@@ -42,22 +42,42 @@ type sigmaDetector struct {
 	lastLate    map[string]uint64
 }
 
-func newDetector(rs *sigma.Ruleset, opts sigma.EngineOptions) *sigmaDetector {
-	return &sigmaDetector{
-		rules:   rs,
-		opts:    opts,
-		engines: map[string]*sigma.Engine{},
+// detectorMetrics are the counters of sigmaDetectors, shared by the
+// detectors of one process (one per Kafka partition in canhgac pipeline).
+type detectorMetrics struct {
+	lateDropped prometheus.Counter
+	replayed    prometheus.Counter
+}
+
+func newDetectorMetrics() detectorMetrics {
+	return detectorMetrics{
 		lateDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "canhgac_correlation_late_dropped_total",
 			Help: "Correlation inputs dropped because they arrived later than the allowed lateness, in event time.",
 		}),
-		lastLate:  map[string]uint64{},
-		lastSeq:   map[string]uint64{},
-		resumeSeq: map[string]uint64{},
 		replayed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "canhgac_detection_replayed_events_total",
 			Help: "Events a source sent again after a restart that the restored detection state had already counted.",
 		}),
+	}
+}
+
+// newDetector returns a detector with counters of its own.
+func newDetector(rs *sigma.Ruleset, opts sigma.EngineOptions) *sigmaDetector {
+	return newDetectorWith(rs, opts, newDetectorMetrics())
+}
+
+// newDetectorWith returns a detector that counts into m.
+func newDetectorWith(rs *sigma.Ruleset, opts sigma.EngineOptions, m detectorMetrics) *sigmaDetector {
+	return &sigmaDetector{
+		rules:       rs,
+		opts:        opts,
+		engines:     map[string]*sigma.Engine{},
+		lateDropped: m.lateDropped,
+		replayed:    m.replayed,
+		lastLate:    map[string]uint64{},
+		lastSeq:     map[string]uint64{},
+		resumeSeq:   map[string]uint64{},
 	}
 }
 

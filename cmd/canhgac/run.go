@@ -40,6 +40,7 @@ type runFlags struct {
 	placeholders string
 	files        multiFlag
 	evtxDirs     multiFlag
+	imports      multiFlag
 	noSystemLogs bool
 }
 
@@ -49,6 +50,34 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
+// registerSources declares the flags of the config, data folder, region
+// and sources, shared by run and sensor.
+func (f *runFlags) registerSources(fs *flag.FlagSet, c *cli) {
+	f.registerBase(fs, c)
+	fs.StringVar(&f.capture, "capture", "", i18n.T(c.lang, "cli.run.flag.capture"))
+	fs.StringVar(&f.syslogUDP, "syslog-udp", "", i18n.T(c.lang, "cli.run.flag.syslog_udp"))
+	fs.StringVar(&f.syslogTCP, "syslog-tcp", "", i18n.T(c.lang, "cli.run.flag.syslog_tcp"))
+	fs.Var(&f.files, "file", i18n.T(c.lang, "cli.run.flag.file"))
+	fs.Var(&f.evtxDirs, "evtx-dir", i18n.T(c.lang, "cli.run.flag.evtx_dir"))
+	fs.Var(&f.imports, "import", i18n.T(c.lang, "cli.run.flag.import"))
+	fs.BoolVar(&f.noSystemLogs, "no-system-logs", false, i18n.T(c.lang, "cli.run.flag.no_system_logs"))
+}
+
+// registerBase declares the config file, data folder and region flags,
+// which every long-running command has.
+func (f *runFlags) registerBase(fs *flag.FlagSet, c *cli) {
+	fs.StringVar(&f.config, "config", "", i18n.T(c.lang, "cli.run.flag.config"))
+	fs.StringVar(&f.data, "data", "", i18n.T(c.lang, "cli.run.flag.data"))
+	fs.StringVar(&f.region, "region", "", i18n.T(c.lang, "cli.run.flag.region"))
+}
+
+// registerRules declares the detection rule flags, shared by run and
+// pipeline.
+func (f *runFlags) registerRules(fs *flag.FlagSet, c *cli) {
+	fs.StringVar(&f.rules, "rules", "", i18n.T(c.lang, "cli.run.flag.rules"))
+	fs.StringVar(&f.placeholders, "placeholders", "", i18n.T(c.lang, "cli.flag.placeholders"))
+}
+
 func runCommand() *command {
 	var f runFlags
 	return &command{
@@ -56,18 +85,9 @@ func runCommand() *command {
 		summary: "cli.run.summary",
 		usage:   "cli.run.usage",
 		flags: func(fs *flag.FlagSet, c *cli) {
-			fs.StringVar(&f.config, "config", "", i18n.T(c.lang, "cli.run.flag.config"))
-			fs.StringVar(&f.data, "data", "", i18n.T(c.lang, "cli.run.flag.data"))
-			fs.StringVar(&f.capture, "capture", "", i18n.T(c.lang, "cli.run.flag.capture"))
+			f.registerSources(fs, c)
 			fs.StringVar(&f.consoleAddr, "listen", "", i18n.T(c.lang, "cli.run.flag.listen"))
-			fs.StringVar(&f.syslogUDP, "syslog-udp", "", i18n.T(c.lang, "cli.run.flag.syslog_udp"))
-			fs.StringVar(&f.syslogTCP, "syslog-tcp", "", i18n.T(c.lang, "cli.run.flag.syslog_tcp"))
-			fs.StringVar(&f.region, "region", "", i18n.T(c.lang, "cli.run.flag.region"))
-			fs.StringVar(&f.rules, "rules", "", i18n.T(c.lang, "cli.run.flag.rules"))
-			fs.StringVar(&f.placeholders, "placeholders", "", i18n.T(c.lang, "cli.flag.placeholders"))
-			fs.Var(&f.files, "file", i18n.T(c.lang, "cli.run.flag.file"))
-			fs.Var(&f.evtxDirs, "evtx-dir", i18n.T(c.lang, "cli.run.flag.evtx_dir"))
-			fs.BoolVar(&f.noSystemLogs, "no-system-logs", false, i18n.T(c.lang, "cli.run.flag.no_system_logs"))
+			f.registerRules(fs, c)
 		},
 		run: func(ctx context.Context, c *cli, args []string) error {
 			if len(args) > 0 {
@@ -118,6 +138,7 @@ func runConfig(f runFlags) (config.Config, error) {
 		cfg.Files = append(cfg.Files, parseFileSpec(spec))
 	}
 	cfg.EVTXDirs = append(cfg.EVTXDirs, f.evtxDirs...)
+	cfg.Imports = append(cfg.Imports, f.imports...)
 	return cfg, cfg.Validate()
 }
 
@@ -214,19 +235,8 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 			}
 		}()
 	}
-	if err := p.startFiles(start); err != nil {
+	if err := p.startSources(start); err != nil {
 		return err
-	}
-	if err := p.startSyslog(start); err != nil {
-		return err
-	}
-	if err := p.startEVTX(start); err != nil {
-		return err
-	}
-	if cfg.Capture != "" {
-		if err := p.startCapture(start); err != nil {
-			return err
-		}
 	}
 	consoleErr, err := p.startConsole(srcCtx)
 	if err != nil {
@@ -263,6 +273,27 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 		return runErr
 	}
 	fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.run.stopped"))
+	return nil
+}
+
+// startSources starts every configured source: log files, syslog
+// listeners, EVTX folders and live capture.
+func (p *platform) startSources(start func(string, func(context.Context) error)) error {
+	if err := p.startFiles(start); err != nil {
+		return err
+	}
+	if err := p.startSyslog(start); err != nil {
+		return err
+	}
+	if err := p.startEVTX(start); err != nil {
+		return err
+	}
+	if err := p.startImports(start); err != nil {
+		return err
+	}
+	if p.cfg.Capture != "" {
+		return p.startCapture(start)
+	}
 	return nil
 }
 

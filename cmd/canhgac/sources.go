@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/canhgac/canhgac/i18n"
+	"github.com/canhgac/canhgac/internal/atomicfile"
 	"github.com/canhgac/canhgac/pipeline"
 	"github.com/canhgac/canhgac/sensors/evtx"
 	"github.com/canhgac/canhgac/sensors/filesource"
@@ -269,5 +273,109 @@ func (p *platform) startEVTX(start func(string, func(context.Context) error)) er
 		return fail("cli.run.checkpoints", p.cfg.DataDir, err)
 	}
 	start("evtx", w.Run)
+	return nil
+}
+
+// importRecord marks a file that an import published completely, so a
+// restart does not read it again while it is unchanged.
+type importRecord struct {
+	Path    string    `json:"path"`
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"mod_time"`
+	Events  int       `json:"events"`
+	Dead    int       `json:"dead_letters"`
+}
+
+// startImports reads the files and folders of --import once, whole, as
+// hunt does: captures, EVTX, JSON and log files. A file is recorded as
+// imported once every batch of it is durable; a file interrupted by a
+// stop is read again at the next start, and its event ids make the repeat
+// harmless.
+func (p *platform) startImports(start func(string, func(context.Context) error)) error {
+	if len(p.cfg.Imports) == 0 {
+		return nil
+	}
+	inputs, skipped, err := expandInputs(p.cfg.Imports)
+	if err != nil {
+		return err
+	}
+	if skipped > 0 {
+		fmt.Fprintln(p.c.stderr, i18n.T(p.c.lang, "cli.hunt.skipped", skipped))
+	}
+	dir := filepath.Join(p.cfg.DataDir, "checkpoints", "imported")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fail("cli.run.checkpoints", p.cfg.DataDir, err)
+	}
+	start("import", func(ctx context.Context) error {
+		for _, in := range inputs {
+			if err := p.importFile(ctx, dir, in); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return nil
+}
+
+func (p *platform) importFile(ctx context.Context, dir string, in input) error {
+	abs, err := filepath.Abs(in.path)
+	if err != nil {
+		return err
+	}
+	info, err := os.Stat(abs)
+	if err != nil {
+		return fail("cli.hunt.input_missing", in.path, err)
+	}
+	sum := sha256.Sum256([]byte(abs))
+	mark := filepath.Join(dir, hex.EncodeToString(sum[:12])+".json")
+	var done importRecord
+	if data, err := os.ReadFile(mark); err == nil && json.Unmarshal(data, &done) == nil &&
+		done.Size == info.Size() && done.ModTime.Equal(info.ModTime()) {
+		fmt.Fprintln(p.c.stdout, i18n.T(p.c.lang, "cli.run.import_done_before", in.path))
+		return nil
+	}
+	// Batches commit in order, so the last commit means the whole file.
+	var mu sync.Mutex
+	pending := 0
+	finished := make(chan struct{})
+	allSubmitted := false
+	n, d, err := filesource.Read(ctx, abs, filesource.Options{Packets: readPackets}, func(b *pipeline.Batch) error {
+		mu.Lock()
+		pending++
+		mu.Unlock()
+		b.Commit = func() {
+			mu.Lock()
+			pending--
+			last := pending == 0 && allSubmitted
+			mu.Unlock()
+			if last {
+				close(finished)
+			}
+		}
+		return p.sink.Submit(ctx, b)
+	})
+	if errors.Is(err, filesource.ErrUnsupported) && !in.named {
+		fmt.Fprintln(p.c.stderr, i18n.T(p.c.lang, "cli.hunt.skip_unsupported")+message(p.c.lang, readError(in.path, err)))
+		return nil
+	}
+	if err != nil {
+		return readError(in.path, err)
+	}
+	mu.Lock()
+	allSubmitted = true
+	last := pending == 0
+	mu.Unlock()
+	if !last {
+		select {
+		case <-finished:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	data, _ := json.Marshal(importRecord{Path: abs, Size: info.Size(), ModTime: info.ModTime(), Events: n, Dead: d})
+	if err := atomicfile.WriteFile(mark, data, 0o600); err != nil {
+		p.log.Error("recording a finished import failed; the file is read again at the next start", "path", abs, "err", err)
+	}
+	fmt.Fprintln(p.c.stdout, i18n.T(p.c.lang, "cli.run.imported", in.path, n, d))
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/canhgac/canhgac/pipeline/elastic"
+	"github.com/canhgac/canhgac/pipeline/kafkabus"
 	"gopkg.in/yaml.v3"
 )
 
@@ -27,6 +29,9 @@ type Config struct {
 	// EVTXDirs are folders of Windows EVTX files (from Windows Event
 	// Forwarding or scheduled exports) whose new records are read.
 	EVTXDirs []string `yaml:"evtx_dirs"`
+	// Imports are files and folders read once, whole, like canhgac hunt
+	// reads them: captures, EVTX, JSON and log files.
+	Imports []string `yaml:"imports"`
 	// Syslog configures the syslog listeners.
 	Syslog Syslog `yaml:"syslog"`
 	// Capture is a network interface for live packet capture ("" for none).
@@ -41,6 +46,26 @@ type Config struct {
 	Placeholders string `yaml:"placeholders"`
 	// Retention is how long events are kept in the embedded store.
 	Retention Duration `yaml:"retention"`
+
+	// Regions lists every region's name; canhgac pipeline consumes the
+	// events topics of all of them. Default: Region only.
+	Regions []string `yaml:"regions"`
+	// Kafka configures the bus of canhgac sensor and canhgac pipeline.
+	Kafka kafkabus.Config `yaml:"kafka"`
+	// Elasticsearch configures the store of canhgac pipeline and canhgac
+	// console; its region is Region.
+	Elasticsearch elastic.Options `yaml:"elasticsearch"`
+	// Metrics is the host:port of the /metrics endpoint of canhgac sensor
+	// and canhgac pipeline ("" for none).
+	Metrics string `yaml:"metrics"`
+}
+
+// AllRegions returns Regions, or Region alone when Regions is empty.
+func (c *Config) AllRegions() []string {
+	if len(c.Regions) == 0 {
+		return []string{c.Region}
+	}
+	return c.Regions
 }
 
 // FileInput is one tailed file or glob.
@@ -113,6 +138,10 @@ func Default() Config {
 		Syslog:    Syslog{UDP: "127.0.0.1:5514", TCP: "127.0.0.1:5514"},
 		Console:   Console{Addr: "127.0.0.1:8480"},
 		Retention: Duration(365 * 24 * time.Hour),
+		Kafka:     kafkabus.Config{Options: kafkabus.Options{Brokers: []string{"127.0.0.1:9092"}}},
+		Elasticsearch: elastic.Options{
+			URLs: []string{"http://127.0.0.1:9200"},
+		},
 	}
 }
 
