@@ -378,6 +378,17 @@ func (g *groupHandler) ConsumeClaim(session sarama.ConsumerGroupSession, claim s
 func (c *Consumer) add(b *Batch, msg *sarama.ConsumerMessage) {
 	b.LastOffset = msg.Offset
 	c.metrics.records.Inc()
+	if headerValue(msg.Headers, HeaderFormat) == DeadLetterFormat {
+		// A sensor's dead letter: keep it as the sensor described it.
+		d, err := DecodeDeadLetter(msg.Value)
+		if err != nil {
+			d = pipeline.DeadLetter{Time: time.Now(), SourceID: kafkaSourceID(msg.Topic, msg.Partition),
+				Offset: msg.Offset, Raw: msg.Value, Reason: "undecodable dead letter: " + err.Error()}
+		}
+		c.metrics.deadLetters.Inc()
+		b.DeadLetters = append(b.DeadLetters, d)
+		return
+	}
 	ev, err := DecodeEvent(msg.Value)
 	if err != nil {
 		c.metrics.deadLetters.Inc()
@@ -413,4 +424,14 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// headerValue returns the value of the record header key, or "".
+func headerValue(headers []*sarama.RecordHeader, key string) string {
+	for _, h := range headers {
+		if h != nil && string(h.Key) == key {
+			return string(h.Value)
+		}
+	}
+	return ""
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/canhgac/canhgac/ecs"
 	"github.com/canhgac/canhgac/internal/itest"
+	"github.com/canhgac/canhgac/pipeline"
 )
 
 // Tests on a real Kafka 4.1 broker. The shared broker comes from
@@ -124,6 +125,15 @@ func TestDeadLetterForUndecodableMessage(t *testing.T) {
 	msgs := eventMessages(t, region, good[:1])
 	msgs = append(msgs, Message{Topic: EventsTopic(region), Key: []byte("x"), Value: raw})
 	msgs = append(msgs, eventMessages(t, region, good[1:])...)
+	// A sensor's own dead letter comes back as the sensor described it.
+	sensorDL := pipeline.DeadLetter{Time: time.Date(2026, 12, 4, 1, 2, 3, 0, time.UTC), SourceID: "sensor-a|/var/log/app.log",
+		Offset: 42, Raw: []byte("{\"half\": "), Reason: "invalid JSON line"}
+	dlm, err := DeadLetterMessage(region, sensorDL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dlm.Topic = EventsTopic(region) // one partition keeps the order of the test
+	msgs = append(msgs, dlm)
 	publishAll(t, p, msgs, 10)
 
 	var got *Batch
@@ -131,12 +141,18 @@ func TestDeadLetterForUndecodableMessage(t *testing.T) {
 	startConsumer(t, opts, ConsumerOptions{Group: "dl-" + region, Topics: []string{EventsTopic(region)}, BatchWait: 500 * time.Millisecond}, h)
 	deadline := time.After(time.Minute)
 	events, dead := 0, 0
-	for events < 2 || dead < 1 {
+	for events < 2 || dead < 2 {
 		select {
 		case got = <-h.got:
 			events += len(got.Events)
 			dead += len(got.DeadLetters)
 			for _, d := range got.DeadLetters {
+				if d.SourceID == sensorDL.SourceID {
+					if string(d.Raw) != string(sensorDL.Raw) || d.Reason != sensorDL.Reason || d.Offset != 42 {
+						t.Errorf("sensor dead letter = %+v, want %+v", d, sensorDL)
+					}
+					continue
+				}
 				if string(d.Raw) != string(raw) {
 					t.Errorf("dead letter raw = %q, want the message value whole", d.Raw)
 				}
@@ -148,7 +164,7 @@ func TestDeadLetterForUndecodableMessage(t *testing.T) {
 				}
 			}
 		case <-deadline:
-			t.Fatalf("got %d events and %d dead letters, want 2 and 1", events, dead)
+			t.Fatalf("got %d events and %d dead letters, want 2 and 2", events, dead)
 		}
 	}
 }
