@@ -58,14 +58,7 @@ func (k *Kafka) Dir() string { return k.dir }
 // returns once it accepts connections.
 func (k *Kafka) Start() {
 	k.t.Helper()
-	err := k.run("start")
-	// NOTE: scripts/services/kafka passes its random cluster id as a
-	// separate argument, and Kafka's storage tool rejects an id that starts
-	// with '-' (1 in 64) as a missing value. Formatting again draws a new id.
-	for attempt := 0; err != nil && strings.Contains(err.Error(), "storage format failed") && attempt < 3; attempt++ {
-		err = k.run("start")
-	}
-	if err != nil {
+	if err := k.run("start"); err != nil {
 		k.t.Fatalf("start Kafka broker on 127.0.0.1:%d: %v", k.port, err)
 	}
 }
