@@ -3,8 +3,10 @@
 //
 // The console reads events and alerts through two small interfaces,
 // EventSearcher and AlertStore; package console/embedstore implements them
-// over the embedded store of `canhgac run`. Accounts and sessions live in
-// package console/auth. Every text a user sees comes from the i18n
+// over the embedded store of `canhgac run`, package console/esstore over
+// Elasticsearch, and package console/federated over the stores of several
+// regions, leaving a failed region out with a RegionWarning. Accounts and
+// sessions live in package console/auth. Every text a user sees comes from the i18n
 // catalog: API errors in the request's language, UI texts (keys "ui.") as
 // a JSON table the browser renders.
 //
@@ -29,6 +31,7 @@
 //	GET  /api/search                 q (KQL), from, to, limit, offset
 //	GET  /api/events/{id}            one event as a nested ECS document
 //	GET  /api/overview               events per interval by dataset, alerts by level
+//	GET  /api/regions                per-region ingest rate, lag and sensor health
 //	GET  /metrics                    the Prometheus handler given in Options
 //
 // Times are RFC 3339 or relative to now ("now-15m"); see ParseTimeParam.

@@ -9,9 +9,9 @@ import (
 	"github.com/canhgac/canhgac/i18n"
 )
 
-// regionLister is a store over several regions that names them, such as
-// federated.Store; the warning banner uses it to say which regions a
-// result still covers.
+// regionLister is a store over several named regions, such as
+// federated.Store. The warning banner names the regions that a result
+// still covers.
 type regionLister interface {
 	Regions() []string
 }

@@ -18,8 +18,8 @@ type RegionWarning struct {
 
 // ErrRegionUnavailable is wrapped by errors of a lookup by id (Event,
 // Alert, SetAlertStatus) that found nothing in the reachable regions
-// while another region could not be asked. The API answers 503, not 404,
-// because the thing may exist in the unreachable region.
+// while another region could not be queried. The API returns 503, not
+// 404, because the event or alert may exist in the unreachable region.
 var ErrRegionUnavailable = errors.New("region unavailable")
 
 // Warnings collects region warnings of the store calls made with one
@@ -130,8 +130,8 @@ type SensorStatus struct {
 // RegionStatus is the ingest status of one region's store.
 type RegionStatus struct {
 	Region string `json:"region"`
-	// Reachable is false when the store failed or timed out; Err says why
-	// and the counts are zero.
+	// Reachable is false when the store failed or timed out. Then Err is
+	// the store's error and the counts are zero.
 	Reachable bool   `json:"reachable"`
 	Err       string `json:"error,omitempty"`
 	// Ingested5m and Ingested15m count events whose event.ingested lies in

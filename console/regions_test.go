@@ -38,6 +38,7 @@ func newRegionEnv(t *testing.T) *regionEnv {
 		ev.Fields["event.ingested"] = end.Format(time.RFC3339Nano)
 		byRegion[region] = append(byRegion[region], ev)
 	}
+
 	env := &regionEnv{regional: map[string]*embedded.Store{}, byRegion: byRegion}
 	var regions []federated.Region
 	for _, name := range []string{"dc1", "dc2"} {
@@ -57,6 +58,7 @@ func newRegionEnv(t *testing.T) *regionEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	users, err := auth.OpenUsers(filepath.Join(t.TempDir(), "users.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -99,8 +101,9 @@ func TestSearchMarksRegions(t *testing.T) {
 	}
 }
 
-// TestRegionDownWarning closes dc2's store: search, alerts and the
-// overview answer from dc1 with a warning in the request's language.
+// TestRegionDownWarning closes dc2's store. Search, alerts and the
+// overview then return dc1's results with a warning in the request's
+// language.
 func TestRegionDownWarning(t *testing.T) {
 	env := newRegionEnv(t)
 	if err := env.regional["dc2"].Close(); err != nil {
@@ -166,6 +169,7 @@ func TestRegionsEndpoint(t *testing.T) {
 	if res.body["configured"] != true {
 		t.Errorf("configured %v, want true", res.body["configured"])
 	}
+
 	regions := res.body["regions"].([]any)
 	if len(regions) != 2 {
 		t.Fatalf("regions %v", regions)
@@ -175,6 +179,7 @@ func TestRegionsEndpoint(t *testing.T) {
 	if dc1["region"] != "dc1" || dc1["reachable"] != true || dc1["ingested_5m"] != n || dc1["rate_5m"] != n/5 {
 		t.Errorf("dc1 %v, want reachable with %v events ingested in 5 min", dc1, n)
 	}
+
 	sensors := dc1["sensors"].([]any)
 	if len(sensors) != 1 || sensors[0].(map[string]any)["health"] != "healthy" || sensors[0].(map[string]any)["name"] != "sensor-dc1" {
 		t.Errorf("dc1 sensors %v, want sensor-dc1 healthy", sensors)

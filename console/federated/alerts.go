@@ -12,8 +12,8 @@ import (
 const alertLimit = 50
 
 // Alerts returns one page of the alerts of all reachable regions, newest
-// LastSeen first, and the sum of the regions' totals. A filter on Region
-// asks only the region of that name. Failed regions are reported to the
+// LastSeen first, and the sum of the regions' totals. With a filter on
+// Region, only the region of that name is queried. Failed regions are reported to the
 // warnings collector in ctx; when all fail, Alerts returns the first
 // error.
 func (s *Store) Alerts(ctx context.Context, f console.AlertFilter) ([]ecs.Alert, int, error) {
@@ -74,7 +74,7 @@ type regionAlert struct {
 	region Region
 }
 
-// findAlert asks every region for the alert and returns the first region,
+// findAlert requests the alert from every region and returns the first region,
 // in configured order, that has it.
 func (s *Store) findAlert(ctx context.Context, id string) (regionAlert, error) {
 	replies := fanOut(ctx, s, s.regions, func(ctx context.Context, r Region) (regionAlert, error) {

@@ -9,10 +9,11 @@
 // console to the other region instead of failing it. Only when every
 // region fails does a call return an error.
 //
-// Search pages are merged by @timestamp: for page (offset, limit) each
-// region is asked for its first offset+limit events, the lists are merged
-// and the page is cut from the merged list, so paging through the
-// federation returns the same events as one store that holds them all.
-// Every event carries its region in observer.geo.name; an event without it
-// gets the name of the region it came from.
+// Search merges pages by @timestamp. For the page (offset, limit) it
+// requests the first offset+limit events of each region, merges the lists
+// and cuts the page from the merged list. So paging through the federation
+// returns the events that one store holding them all would return, in the
+// same time order; only events of the same time may come in another order.
+// Every event carries its region in observer.geo.name, and an event
+// without it gets the name of the region it came from.
 package federated

@@ -100,7 +100,7 @@ func (s *Store) Regions() []string {
 	return names
 }
 
-// reply is one region's answer to a fanned-out call.
+// reply is one region's result of a fanned-out call.
 type reply[T any] struct {
 	region string
 	value  T

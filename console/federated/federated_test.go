@@ -163,6 +163,7 @@ func TestAlertsMergeAndFilterByRegion(t *testing.T) {
 	if alerts[0].LastSeen.Before(alerts[1].LastSeen) {
 		t.Errorf("alerts not newest first: %v then %v", alerts[0].LastSeen, alerts[1].LastSeen)
 	}
+
 	page, total, err := fx.fed.Alerts(ctx, console.AlertFilter{Limit: 1, Offset: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -170,6 +171,7 @@ func TestAlertsMergeAndFilterByRegion(t *testing.T) {
 	if total != 2 || len(page) != 1 || page[0].ID != alerts[1].ID {
 		t.Errorf("second page: %v (total %d), want alert %s", page, total, alerts[1].ID)
 	}
+
 	only, total, err := fx.fed.Alerts(ctx, console.AlertFilter{Region: "dc2"})
 	if err != nil {
 		t.Fatal(err)
@@ -194,6 +196,7 @@ func TestSetAlertStatusRoutesToRegion(t *testing.T) {
 		}
 		regional[name] = alerts[0].ID
 	}
+
 	if err := fx.fed.SetAlertStatus(ctx, regional["dc2"], ecs.StatusClosed, "scanner on the known list", "lan.analyst"); err != nil {
 		t.Fatal(err)
 	}
@@ -211,6 +214,7 @@ func TestSetAlertStatusRoutesToRegion(t *testing.T) {
 	if dc1.Status != ecs.StatusOpen {
 		t.Errorf("dc1 alert changed to %s", dc1.Status)
 	}
+
 	a, events, err := fx.fed.Alert(ctx, regional["dc2"])
 	if err != nil {
 		t.Fatal(err)
@@ -223,9 +227,9 @@ func TestSetAlertStatusRoutesToRegion(t *testing.T) {
 	}
 }
 
-// TestRegionDownDegrades closes dc2's store: results come from dc1 with a
-// warning naming dc2, and lookups by id that miss say the region was not
-// asked instead of "not found".
+// TestRegionDownDegrades closes dc2's store. Results then come from dc1
+// with a warning naming dc2, and a lookup by id that misses returns
+// ErrRegionUnavailable instead of ErrNotFound.
 func TestRegionDownDegrades(t *testing.T) {
 	fx := newFixture(t, 300)
 	if err := fx.regional["dc2"].Close(); err != nil {
@@ -283,7 +287,7 @@ func TestRegionDownDegrades(t *testing.T) {
 	}
 }
 
-// stalled is a regional store that answers only when its context ends,
+// stalled is a regional store whose Search returns only when its context ends,
 // like a cluster that accepts connections and never replies.
 type stalled struct{ *embedstore.Store }
 

@@ -36,6 +36,7 @@ func parseSSH(t testing.TB, n int) map[string][]*ecs.Event {
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	out := map[string][]*ecs.Event{}
 	var offset int64
 	lineNo := 0

@@ -119,12 +119,12 @@ func (s *Store) Event(ctx context.Context, id string) (*ecs.Event, error) {
 			return r.value, nil
 		}
 	}
-	return nil, s.notFound(ctx, "find event", "event "+id, replies)
+	return nil, notFoundOf(ctx, s, "find event", "event "+id, replies)
 }
 
-// notFound returns the error of a lookup by id that found nothing:
-// console.ErrNotFound when every region answered, else an error wrapping
-// console.ErrRegionUnavailable that names the regions not asked.
+// notFoundOf returns the error of a lookup by id that found nothing. It is
+// console.ErrNotFound when every region replied, else an error wrapping
+// console.ErrRegionUnavailable that names the first failed region.
 func notFoundOf[T any](ctx context.Context, s *Store, op, thing string, replies []reply[T]) error {
 	var down []console.RegionWarning
 	for _, r := range replies {
@@ -143,10 +143,6 @@ func notFoundOf[T any](ctx context.Context, s *Store, op, thing string, replies 
 	}
 	return fmt.Errorf("%s not found in the reachable regions; region %s failed: %s: %w",
 		thing, down[0].Region, down[0].Err, console.ErrRegionUnavailable)
-}
-
-func (s *Store) notFound(ctx context.Context, op, thing string, replies []reply[*ecs.Event]) error {
-	return notFoundOf(ctx, s, op, thing, replies)
 }
 
 // DateHistogram sums the regions' buckets of the same start and split

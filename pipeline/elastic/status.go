@@ -39,11 +39,12 @@ type SensorIngest struct {
 // MaxStatusSensors bounds the sensors IngestStatus lists per region.
 const MaxStatusSensors = 500
 
-// IngestStatus counts, with one aggregation request over the event data
-// streams, the events ingested per region in the 5 and 15 minutes before
-// now, the newest event.ingested and @timestamp per region, and the same
-// per sensor for the sensors that sent events within sensorWindow before
-// now. A non-empty region limits the request to events of that region.
+// IngestStatus reads the ingest status of each region with one
+// aggregation request over the event data streams. Per region it counts
+// the events ingested in the 5 and 15 minutes before now and finds the
+// newest event.ingested and @timestamp. It does the same per sensor, for
+// the sensors with events ingested within sensorWindow before now. A
+// non-empty region limits the request to events of that region.
 func (s *Store) IngestStatus(ctx context.Context, now time.Time, region string, sensorWindow time.Duration) ([]RegionIngest, error) {
 	since := func(d time.Duration) map[string]any {
 		return map[string]any{"range": map[string]any{"event.ingested": timeRange(now.Add(-d), now)}}
