@@ -126,6 +126,10 @@ func (s *Server) storeError(r *http.Request, err error, thingKey, id string) *ap
 	lang := requestInfoFrom(r.Context()).lang
 	var localized localizedError
 	switch {
+	case errors.Is(err, ErrRegionUnavailable) && id == "":
+		e := newAPIError(http.StatusServiceUnavailable, "region_unavailable", "console.err.regions_down", err.Error())
+		e.cause = err
+		return e
 	case errors.Is(err, ErrRegionUnavailable):
 		e := newAPIError(http.StatusServiceUnavailable, "region_unavailable", "console.err.region_unavailable", i18n.T(lang, thingKey, id))
 		e.cause = err

@@ -163,6 +163,7 @@ func init() {
 		"console.err.unavailable":         {VI: "Kho dữ liệu không trả lời kịp: %s. Thử lại, hoặc thu hẹp khoảng thời gian.", EN: "The store timed out: %s. Retry, or narrow the time range."},
 
 		"console.err.region_unavailable":   {VI: "Không tìm thấy %s trong các vùng truy vấn được, nhưng có vùng không truy vấn được; thử lại sau khi vùng đó hoạt động trở lại.", EN: "%s was not found in the reachable regions, but a region could not be queried; retry when that region is back."},
+		"console.err.regions_down":         {VI: "Không truy vấn được vùng nào: %s. Kiểm tra kho dữ liệu của các vùng rồi thử lại.", EN: "No region could be queried: %s. Check the regions' stores and retry."},
 		"console.warn.region_down":         {VI: "Không truy vấn được vùng %s: %s", EN: "Could not query region %s: %s"},
 		"console.warn.region_down_covered": {VI: "Không truy vấn được vùng %s: %s; kết quả chỉ gồm %s", EN: "Could not query region %s: %s; results cover %s only"},
 

@@ -16,10 +16,11 @@ type RegionWarning struct {
 	Err string `json:"error"`
 }
 
-// ErrRegionUnavailable is wrapped by errors of a lookup by id (Event,
-// Alert, SetAlertStatus) that found nothing in the reachable regions
-// while another region could not be queried. The API returns 503, not
-// 404, because the event or alert may exist in the unreachable region.
+// ErrRegionUnavailable is wrapped by the errors of a store over several
+// regions when every region failed, and by those of a lookup by id
+// (Event, Alert, SetAlertStatus) that found nothing in the reachable
+// regions while another region could not be queried. The API returns 503,
+// not 404, because the event or alert may exist in the unreachable region.
 var ErrRegionUnavailable = errors.New("region unavailable")
 
 // Warnings collects region warnings of the store calls made with one

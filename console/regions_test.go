@@ -155,6 +155,15 @@ func TestRegionDownWarning(t *testing.T) {
 	if res.status != 200 {
 		t.Errorf("dc1 event with dc2 down: %d %s", res.status, res.raw)
 	}
+
+	if err := env.regional["dc1"].Close(); err != nil {
+		t.Fatal(err)
+	}
+	res = env.do(nil, "GET", "/api/search?from=now-24h&lang=en", "", auth)
+	if res.status != http.StatusServiceUnavailable || res.errorCode() != "region_unavailable" ||
+		!strings.HasPrefix(res.errorMessage(), "No region could be queried: ") {
+		t.Errorf("search with both regions down: %d %s, want 503 region_unavailable", res.status, res.raw)
+	}
 }
 
 func TestRegionsEndpoint(t *testing.T) {

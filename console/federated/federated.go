@@ -137,8 +137,8 @@ func isCallerError(err error) bool {
 
 // failures turns failed replies into warnings, logs them and reports them
 // to the collector in ctx. It returns the error to return instead of a
-// result: a caller error of any region, or the first error when every
-// region failed.
+// result: a caller error of any region, or, when every region failed, the
+// first region's error wrapped with console.ErrRegionUnavailable.
 func failures[T any](ctx context.Context, s *Store, op string, replies []reply[T]) ([]console.RegionWarning, error) {
 	var warnings []console.RegionWarning
 	var first error
@@ -150,7 +150,7 @@ func failures[T any](ctx context.Context, s *Store, op string, replies []reply[T
 			return nil, r.err
 		}
 		if first == nil {
-			first = fmt.Errorf("%s in region %s: %w", op, r.region, r.err)
+			first = fmt.Errorf("%s: every region failed, first %s: %w: %w", op, r.region, console.ErrRegionUnavailable, r.err)
 		}
 		warnings = append(warnings, console.RegionWarning{Region: r.region, Err: r.err.Error()})
 		console.AddWarning(ctx, r.region, r.err)

@@ -282,8 +282,8 @@ func TestRegionDownDegrades(t *testing.T) {
 	if err := fx.regional["dc1"].Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fx.fed.Search(ctx, console.SearchRequest{}); err == nil {
-		t.Error("search with every region down succeeded")
+	if _, err := fx.fed.Search(ctx, console.SearchRequest{}); !errors.Is(err, console.ErrRegionUnavailable) {
+		t.Errorf("search with every region down: %v, want ErrRegionUnavailable", err)
 	}
 }
 
