@@ -3,6 +3,7 @@ package esstore
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -79,10 +80,11 @@ func failedLogin(t *testing.T, region string, events []*ecs.Event) pipeline.Dete
 }
 
 // TestFederatedRegionsOnOneCluster federates two regions of the node from
-// CANHGAC_ES_URL, region b reached through a proxy that the test then
-// closes: search pages match one search over both regions, the status
-// counts each region's ingest, a status change reaches b's alert only,
-// and with the proxy closed the results come from a with a warning for b.
+// CANHGAC_ES_URL, each reached through a proxy. Search pages match one
+// search over both regions, the status counts each region's ingest, and a
+// status change reaches b's alert only. With b's proxy closed the results
+// come from a with a warning for b; with both closed a search fails with
+// console.ErrRegionUnavailable.
 func TestFederatedRegionsOnOneCluster(t *testing.T) {
 	esURL := itest.ElasticURL(t)
 	ctx := context.Background()
@@ -94,11 +96,13 @@ func TestFederatedRegionsOnOneCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	proxyA := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
+	defer proxyA.Close()
 	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
 	defer proxy.Close()
 
 	stores := map[string]*elastic.Store{}
-	for region, base := range map[string]string{a: esURL, b: proxy.URL} {
+	for region, base := range map[string]string{a: proxyA.URL, b: proxy.URL} {
 		s, err := elastic.New(ctx, elastic.Options{URLs: []string{base}, Region: region, RequestTimeout: 10 * time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -233,6 +237,11 @@ func TestFederatedRegionsOnOneCluster(t *testing.T) {
 		}
 		if !st[0].Reachable || st[1].Reachable || st[1].Err == "" {
 			t.Errorf("status with %s down: %+v", b, st)
+		}
+
+		proxyA.Close()
+		if _, err := fed.Search(ctx, console.SearchRequest{}); !errors.Is(err, console.ErrRegionUnavailable) {
+			t.Errorf("search with both regions down: %v, want ErrRegionUnavailable", err)
 		}
 	})
 }
