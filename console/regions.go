@@ -17,9 +17,9 @@ type RegionWarning struct {
 }
 
 // ErrRegionUnavailable is wrapped by the errors of a store over several
-// regions when every region failed, and by those of a lookup by id
-// (Event, Alert, SetAlertStatus) that found nothing in the reachable
-// regions while another region could not be queried. The API returns 503,
+// regions when every region failed. It is also wrapped when a lookup by id
+// (Event, Alert, SetAlertStatus) found nothing in the reachable regions
+// while another region could not be queried. The API then returns 503,
 // not 404, because the event or alert may exist in the unreachable region.
 var ErrRegionUnavailable = errors.New("region unavailable")
 
