@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/canhgac/canhgac/console"
 )
 
@@ -34,6 +36,9 @@ type Options struct {
 	// region and minute with the count of those not logged; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Registerer receives the per-region request time and failure count
+	// (canhgac_console_region_*); nil disables them.
+	Registerer prometheus.Registerer
 }
 
 // DefaultTimeout is the per-region timeout when Options.Timeout is zero.
@@ -45,6 +50,7 @@ type Store struct {
 	regions []Region
 	timeout time.Duration
 	log     *slog.Logger
+	metrics *metrics // nil without Options.Registerer
 
 	mu      sync.Mutex
 	limiter map[string]*logLimit
@@ -88,6 +94,9 @@ func New(regions []Region, opts Options) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if opts.Registerer != nil {
+		s.metrics = newMetrics(opts.Registerer)
+	}
 	return s, nil
 }
 
@@ -118,10 +127,12 @@ func fanOut[T any](ctx context.Context, s *Store, selected []Region, call func(c
 			defer wg.Done()
 			rctx, cancel := context.WithTimeout(ctx, s.timeout)
 			defer cancel()
+			start := time.Now()
 			v, err := call(rctx, r)
 			if err != nil && rctx.Err() != nil && ctx.Err() == nil {
 				err = fmt.Errorf("region %s timed out after %s: %w", r.Name, s.timeout, err)
 			}
+			s.metrics.observe(r.Name, time.Since(start), err)
 			replies[i] = reply[T]{region: r.Name, value: v, err: err}
 		}()
 	}

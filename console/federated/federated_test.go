@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/canhgac/canhgac/console"
 	"github.com/canhgac/canhgac/console/embedstore"
 	"github.com/canhgac/canhgac/ecs"
@@ -300,8 +303,9 @@ func TestRegionTimeout(t *testing.T) {
 	events := parseSSH(t, 40)
 	dc1 := embedstore.New(openEmbedded(t, &pipeline.Write{Events: events["dc1"]}))
 	dc2 := stalled{embedstore.New(openEmbedded(t, &pipeline.Write{Events: events["dc2"]}))}
+	reg := prometheus.NewRegistry()
 	fed, err := New([]Region{{Name: "dc1", Events: dc1, Alerts: dc1}, {Name: "dc2", Events: dc2, Alerts: dc2}},
-		Options{Timeout: 50 * time.Millisecond})
+		Options{Timeout: 50 * time.Millisecond, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,6 +315,20 @@ func TestRegionTimeout(t *testing.T) {
 	}
 	if len(res.Events) != len(events["dc1"]) || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Err, "timed out") {
 		t.Errorf("%d events, warnings %+v; want dc1's %d and a timeout warning for dc2", len(res.Events), res.Warnings, len(events["dc1"]))
+	}
+
+	if _, err := fed.Search(context.Background(), console.SearchRequest{Query: "user.name:(admin"}); !errors.Is(err, console.ErrInvalidQuery) {
+		t.Fatalf("invalid query: %v", err)
+	}
+	// dc2 timed out in both searches; dc1's invalid query is no failure.
+	for region, want := range map[string]float64{"dc1": 0, "dc2": 2} {
+		got := testutil.ToFloat64(fed.metrics.errors.WithLabelValues(region))
+		if got != want {
+			t.Errorf("canhgac_console_region_errors_total{region=%q} = %v, want %v", region, got, want)
+		}
+	}
+	if n := testutil.CollectAndCount(reg, "canhgac_console_region_request_seconds"); n != 2 {
+		t.Errorf("request time series: %d, want one per region", n)
 	}
 }
 
