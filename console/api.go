@@ -206,7 +206,7 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 		out[i] = toAlertJSON(a)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"total": total, "limit": f.Limit, "offset": f.Offset, "alerts": out,
-		"warnings": s.warningsJSON(r, warnings.List())})
+		"warnings": s.warningsJSON(r, warnings.List()), "regions": s.regionNames()})
 }
 
 func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) {

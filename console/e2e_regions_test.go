@@ -86,6 +86,15 @@ func TestBrowserRegions(t *testing.T) {
 		}
 	}
 
+	run("alerts", chromedp.Click(chromedp.CSS(`#nav a[data-route="alerts"]`)), chromedp.WaitVisible(chromedp.CSS("#f-region")))
+	options, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#f-region option')].map((o) => o.value)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(options, ",") != ",dc1,dc2" {
+		t.Errorf("region filter options %q, want any, dc1 and dc2", options)
+	}
+
 	run("regions view",
 		chromedp.Click(chromedp.CSS(`#nav a[data-route="regions"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#regions-table")))

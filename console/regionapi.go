@@ -16,6 +16,15 @@ type regionLister interface {
 	Regions() []string
 }
 
+// regionNames returns the configured region names for the alert filter,
+// or nil for a single store.
+func (s *Server) regionNames() []string {
+	if l, ok := s.opts.Events.(regionLister); ok {
+		return l.Regions()
+	}
+	return nil
+}
+
 // warningJSON is a region warning as the API returns it, with the banner
 // text in the request's language.
 type warningJSON struct {
@@ -35,12 +44,8 @@ func (s *Server) warningsJSON(r *http.Request, lists ...[]RegionWarning) []warni
 			}
 		}
 	}
-	var regions []string
-	if l, ok := s.opts.Events.(regionLister); ok {
-		regions = l.Regions()
-	}
 	var covered []string
-	for _, name := range regions {
+	for _, name := range s.regionNames() {
 		if !slices.ContainsFunc(merged, func(w RegionWarning) bool { return w.Region == name }) {
 			covered = append(covered, name)
 		}

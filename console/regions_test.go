@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -136,6 +137,10 @@ func TestRegionDownWarning(t *testing.T) {
 		if tt.lang == "vi" && !strings.HasSuffix(msg, "; kết quả chỉ gồm dc1") {
 			t.Errorf("vi warning %q does not say the results cover dc1 only", msg)
 		}
+	}
+	alerts := env.do(nil, "GET", "/api/alerts", "", auth)
+	if got := alerts.body["regions"]; fmt.Sprint(got) != "[dc1 dc2]" {
+		t.Errorf("alerts regions %v, want [dc1 dc2]", got)
 	}
 	for _, path := range []string{"/api/alerts", "/api/overview"} {
 		res := env.do(nil, "GET", path, "", auth)

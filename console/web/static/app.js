@@ -5,6 +5,8 @@
 
 const LEVELS = ['informational', 'low', 'medium', 'high', 'critical'];
 const STATUSES = ['open', 'acknowledged', 'closed'];
+// REGIONS fills the alert filter until GET /api/alerts names the
+// configured regions.
 const REGIONS = ['dc1', 'dc2'];
 const RANGES = ['15m', '1h', '24h', '7d', '30d', '1y'];
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -430,6 +432,12 @@ async function viewAlerts(params) {
   } catch (err) {
     section.append(errorBox(err));
     return section;
+  }
+  if (data.regions && data.regions.length) {
+    const current = region.value;
+    region.replaceChildren(h('option', { value: '' }, t('ui.common.any')),
+      ...data.regions.map((r) => h('option', { value: r }, r)));
+    region.value = current;
   }
   const banner = warningBanner(data.warnings);
   if (banner) section.append(banner);
