@@ -42,7 +42,7 @@ func init() {
 		"cli.pipeline.topics":             {VI: "không tạo được các chủ đề Kafka qua %s: %v. Hãy kiểm tra Kafka đang chạy và địa chỉ --brokers", EN: "cannot create the Kafka topics via %s: %v. Check that Kafka runs and the --brokers address"},
 		"cli.pipeline.flag.elasticsearch": {VI: "các URL Elasticsearch, cách nhau bằng dấu phẩy (mặc định http://127.0.0.1:9200)", EN: "Elasticsearch URLs, comma-separated (default http://127.0.0.1:9200)"},
 		"cli.bus.flag.brokers":            {VI: "các broker Kafka HOST:PORT, cách nhau bằng dấu phẩy (mặc định 127.0.0.1:9092)", EN: "Kafka brokers as HOST:PORT, comma-separated (default 127.0.0.1:9092)"},
-		"cli.bus.flag.metrics":            {VI: "địa chỉ host:port phục vụ /metrics, \"off\" để tắt", EN: "host:port serving /metrics, \"off\" to disable"},
+		"cli.bus.flag.metrics":            {VI: "địa chỉ host:port phục vụ /metrics, \"off\" để tắt (mặc định %s)", EN: "host:port serving /metrics, \"off\" to disable (default %s)"},
 		"cli.bus.metrics":                 {VI: "Số liệu Prometheus: %s", EN: "Prometheus metrics: %s"},
 	})
 }

@@ -53,7 +53,8 @@ func newProdEnv(t *testing.T, brokers []string, esURL string) *prodEnv {
 sensor: %s
 files: []
 syslog: {udp: "", tcp: ""}
-metrics: ""
+metrics: "off"
+no_bundled_rules: true
 kafka:
   brokers: [%s]
   consumer: {group: %s, initial: oldest}
@@ -131,31 +132,61 @@ func (p *process) exited() (bool, error) {
 	}
 }
 
-// storedIDs returns the ids of the region's events in Elasticsearch.
+// storedIDs returns the ids of the region's events in Elasticsearch, with
+// the number of documents that carry each id. It pages with the scroll API,
+// so it sees every event however many the region holds.
 func (e *prodEnv) storedIDs(t *testing.T) map[string]int {
 	t.Helper()
 	http.Post(e.esURL+"/logs-*-"+e.region+"/_refresh", "application/json", nil)
 	body := `{"size":10000,"_source":false,"query":{"match_all":{}}}`
-	resp, err := http.Post(e.esURL+"/logs-*-"+e.region+",-logs-canhgac.deadletter-*/_search", "application/json", strings.NewReader(body))
+	resp, err := http.Post(e.esURL+"/logs-*-"+e.region+",-logs-canhgac.deadletter-*/_search?scroll=1m", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatalf("search the region's events: %v", err)
 	}
-	defer resp.Body.Close()
-	var out struct {
-		Hits struct {
-			Hits []struct {
-				ID string `json:"_id"`
-			} `json:"hits"`
-		} `json:"hits"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("decode search response: %v", err)
-	}
 	ids := map[string]int{}
-	for _, h := range out.Hits.Hits {
-		ids[h.ID]++
+	for {
+		var out struct {
+			ScrollID string `json:"_scroll_id"`
+			Hits     struct {
+				Hits []struct {
+					ID string `json:"_id"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		err := json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("decode search response: %v", err)
+		}
+		for _, h := range out.Hits.Hits {
+			ids[h.ID]++
+		}
+		if len(out.Hits.Hits) == 0 || out.ScrollID == "" {
+			if out.ScrollID != "" {
+				clearScroll(e.esURL, out.ScrollID)
+			}
+			return ids
+		}
+		next, _ := json.Marshal(map[string]string{"scroll": "1m", "scroll_id": out.ScrollID})
+		resp, err = http.Post(e.esURL+"/_search/scroll", "application/json", bytes.NewReader(next))
+		if err != nil {
+			t.Fatalf("page through the region's events: %v", err)
+		}
 	}
-	return ids
+}
+
+// clearScroll frees a scroll context on the node; an error only leaves it
+// to expire after its keep-alive.
+func clearScroll(esURL, id string) {
+	body, _ := json.Marshal(map[string]string{"scroll_id": id})
+	req, err := http.NewRequest(http.MethodDelete, esURL+"/_search/scroll", bytes.NewReader(body))
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
 }
 
 // store opens the region's store in this process, for alerts.

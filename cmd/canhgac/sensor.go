@@ -27,21 +27,28 @@ import (
 
 // busFlags are the flags that sensor and pipeline add to the config.
 type busFlags struct {
-	brokers string
-	metrics string
+	brokers        string
+	metrics        string
+	defaultMetrics string
 }
 
 func (b *busFlags) register(fs *flag.FlagSet, c *cli, defaultMetrics string) {
+	b.defaultMetrics = defaultMetrics
 	fs.StringVar(&b.brokers, "brokers", "", i18n.T(c.lang, "cli.bus.flag.brokers"))
-	fs.StringVar(&b.metrics, "metrics", defaultMetrics, i18n.T(c.lang, "cli.bus.flag.metrics"))
+	fs.StringVar(&b.metrics, "metrics", "", i18n.T(c.lang, "cli.bus.flag.metrics", defaultMetrics))
 }
 
+// apply puts the flags over the config: the metrics address comes from the
+// flag, else the config file, else the command's default; "off" turns it off.
 func (b *busFlags) apply(cfg *config.Config) {
 	if b.brokers != "" {
 		cfg.Kafka.Brokers = splitList(b.brokers)
 	}
-	if b.metrics != "" {
+	switch {
+	case b.metrics != "":
 		cfg.Metrics = b.metrics
+	case cfg.Metrics == "":
+		cfg.Metrics = b.defaultMetrics
 	}
 	if cfg.Metrics == "off" {
 		cfg.Metrics = ""

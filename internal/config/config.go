@@ -56,7 +56,7 @@ type Config struct {
 	// console; its region is Region.
 	Elasticsearch elastic.Options `yaml:"elasticsearch"`
 	// Metrics is the host:port of the /metrics endpoint of canhgac sensor
-	// and canhgac pipeline ("" for none).
+	// and canhgac pipeline: "" for the command's default, "off" for none.
 	Metrics string `yaml:"metrics"`
 }
 

@@ -106,6 +106,16 @@ func parseTime(s string) time.Time {
 	return t
 }
 
+// groupScope returns what one group pointer stands for: a group key within
+// a region. Regions share the alerts index of a cluster, and the same rule
+// matching the same host name in two regions raises an alert in each.
+func (s *Store) groupScope(region, groupKey string) string {
+	if region == "" {
+		region = s.opts.Region
+	}
+	return region + "\x00" + groupKey
+}
+
 // groupDocID returns the id of a group's pointer document.
 func groupDocID(groupKey string) string {
 	sum := sha256.Sum256([]byte(groupKey))
@@ -194,13 +204,14 @@ func (s *Store) foldDetections(ctx context.Context, ds []pipeline.Detection) err
 		if d.Time.IsZero() {
 			return fmt.Errorf("detection of rule %s has no event time", d.RuleID)
 		}
-		if _, ok := groups[d.GroupKey]; !ok {
-			order = append(order, d.GroupKey)
+		scope := s.groupScope(d.Region, d.GroupKey)
+		if _, ok := groups[scope]; !ok {
+			order = append(order, scope)
 		}
-		groups[d.GroupKey] = append(groups[d.GroupKey], d)
+		groups[scope] = append(groups[scope], d)
 	}
-	for _, key := range order {
-		if err := s.foldGroup(ctx, key, groups[key]); err != nil {
+	for _, scope := range order {
+		if err := s.foldGroup(ctx, scope, groups[scope]); err != nil {
 			return err
 		}
 	}
@@ -209,17 +220,17 @@ func (s *Store) foldDetections(ctx context.Context, ds []pipeline.Detection) err
 
 // foldGroup counts the detections of one group, starting again when a
 // concurrent change wins.
-func (s *Store) foldGroup(ctx context.Context, key string, ds []*pipeline.Detection) error {
+func (s *Store) foldGroup(ctx context.Context, scope string, ds []*pipeline.Detection) error {
 	for attempt := 1; ; attempt++ {
-		err := s.tryFold(ctx, key, ds)
+		err := s.tryFold(ctx, scope, ds)
 		if !errors.Is(err, errConflict) {
 			return err
 		}
 		if attempt == maxFoldAttempts {
-			return fmt.Errorf("fold detections of group %s: alert changed concurrently %d times", key, attempt)
+			return fmt.Errorf("fold detections of group %s: alert changed concurrently %d times", ds[0].GroupKey, attempt)
 		}
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("fold detections of group %s: %w", key, err)
+			return fmt.Errorf("fold detections of group %s: %w", ds[0].GroupKey, err)
 		}
 	}
 }
@@ -229,9 +240,10 @@ func (s *Store) foldGroup(ctx context.Context, key string, ds []*pipeline.Detect
 // before the new alert is created, so two writers never open two alerts
 // for one group; a pointer to an alert that does not exist (a writer
 // stopped between the two steps) is completed by the next fold.
-func (s *Store) tryFold(ctx context.Context, key string, ds []*pipeline.Detection) error {
+func (s *Store) tryFold(ctx context.Context, scope string, ds []*pipeline.Detection) error {
+	key := ds[0].GroupKey
 	var ptr groupDoc
-	ptrVersion, hasPtr, err := s.getDoc(ctx, GroupsIndex, groupDocID(key), &ptr)
+	ptrVersion, hasPtr, err := s.getDoc(ctx, GroupsIndex, groupDocID(scope), &ptr)
 	if err != nil {
 		return err
 	}
@@ -270,9 +282,9 @@ func (s *Store) tryFold(ctx context.Context, key string, ds []*pipeline.Detectio
 	}
 	claim := groupDoc{GroupKey: key, AlertID: id}
 	if hasPtr {
-		err = s.putDoc(ctx, GroupsIndex, groupDocID(key), &claim, false, &ptrVersion)
+		err = s.putDoc(ctx, GroupsIndex, groupDocID(scope), &claim, false, &ptrVersion)
 	} else {
-		err = s.putDoc(ctx, GroupsIndex, groupDocID(key), &claim, true, nil)
+		err = s.putDoc(ctx, GroupsIndex, groupDocID(scope), &claim, true, nil)
 	}
 	if err != nil {
 		return err

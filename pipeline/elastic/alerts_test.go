@@ -3,6 +3,7 @@ package elastic
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -285,5 +286,29 @@ func TestConcurrentWritersOpenOneAlert(t *testing.T) {
 	alerts := alertsOfRegion(t, s, region)
 	if len(alerts) != 1 || alerts[0].Count != len(group) {
 		t.Fatalf("alerts %+v, want one with count %d", alerts, len(group))
+	}
+}
+
+// TestSameGroupTwoRegions checks that one group key in two regions of a
+// cluster raises one alert per region, not one shared alert.
+func TestSameGroupTwoRegions(t *testing.T) {
+	s, _ := newTestStore(t, nil)
+	ctx := context.Background()
+	at := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	var regions []string
+	for i := range 2 {
+		region := fmt.Sprintf("%s-r%d", s.Region(), i)
+		regions = append(regions, region)
+		d := pipeline.Detection{RuleID: "r-same", RuleName: "Same", Level: "low", Time: at,
+			GroupKey: "r-same|host-a", EventIDs: []string{fmt.Sprintf("ev-%d", i)}, Region: region}
+		if err := s.WriteBatch(ctx, &pipeline.Write{Detections: []pipeline.Detection{d}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, region := range regions {
+		alerts := alertsOfRegion(t, s, region)
+		if len(alerts) != 1 || alerts[0].Count != 1 || alerts[0].GroupKey != "r-same|host-a" {
+			t.Errorf("region %s: alerts %+v, want one with count 1", region, alerts)
+		}
 	}
 }

@@ -178,6 +178,11 @@ func (s *Store) newestEvent(ctx context.Context, index string) (time.Time, error
 // deleteClosedAlerts deletes closed alerts last seen before cutoff, and
 // the group pointers that still name them.
 func (s *Store) deleteClosedAlerts(ctx context.Context, cutoff time.Time) (int, error) {
+	if cutoff.Before(time.Unix(0, 0)) {
+		// Alert times are date_nanos, which start in 1970: nothing stored
+		// is older, and a range before 1970 fails the search.
+		return 0, nil
+	}
 	deleted := 0
 	for {
 		body := map[string]any{
@@ -220,12 +225,13 @@ func (s *Store) deleteClosedAlerts(ctx context.Context, cutoff time.Time) (int, 
 // still names it.
 func (s *Store) deleteAlert(ctx context.Context, a *alertDoc) error {
 	var ptr groupDoc
-	v, found, err := s.getDoc(ctx, GroupsIndex, groupDocID(a.GroupKey), &ptr)
+	pointer := groupDocID(s.groupScope(a.Region, a.GroupKey))
+	v, found, err := s.getDoc(ctx, GroupsIndex, pointer, &ptr)
 	if err != nil {
 		return err
 	}
 	if found && ptr.AlertID == a.ID {
-		path := "/" + GroupsIndex + "/_doc/" + url.PathEscape(groupDocID(a.GroupKey)) + v.query()
+		path := "/" + GroupsIndex + "/_doc/" + url.PathEscape(pointer) + v.query()
 		status, body, err := s.do(ctx, http.MethodDelete, path, nil)
 		if err != nil {
 			return err
