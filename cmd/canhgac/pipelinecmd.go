@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -26,7 +28,7 @@ const defaultGroup = "canhgac-pipeline"
 func pipelineCommand() *command {
 	var f runFlags
 	var bf busFlags
-	var esURLs string
+	var esURLs, cpuProfile string
 	return &command{
 		name:    "pipeline",
 		summary: "cli.pipeline.summary",
@@ -36,6 +38,7 @@ func pipelineCommand() *command {
 			f.registerRules(fs, c)
 			bf.register(fs, c, "127.0.0.1:9465")
 			fs.StringVar(&esURLs, "elasticsearch", "", i18n.T(c.lang, "cli.pipeline.flag.elasticsearch"))
+			fs.StringVar(&cpuProfile, "cpuprofile", "", i18n.T(c.lang, "cli.pipeline.flag.cpuprofile"))
 		},
 		run: func(ctx context.Context, c *cli, args []string) error {
 			if len(args) > 0 {
@@ -49,9 +52,46 @@ func pipelineCommand() *command {
 			if esURLs != "" {
 				cfg.Elasticsearch.URLs = splitList(esURLs)
 			}
+			if cpuProfile != "" {
+				stopProfile, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
+			}
 			return runPipeline(ctx, c, cfg)
 		},
 	}
+}
+
+func init() {
+	i18n.Register(map[string]i18n.Message{
+		"cli.pipeline.flag.cpuprofile": {
+			VI: "ghi hồ sơ CPU (định dạng pprof) của tiến trình vào TỆP cho đến khi dừng",
+			EN: "write the process's CPU profile (pprof format) to FILE until it stops",
+		},
+		"cli.pipeline.cpuprofile": {
+			VI: "không ghi được hồ sơ CPU vào %s: %v. Hãy chọn một đường dẫn ghi được cho --cpuprofile",
+			EN: "cannot write the CPU profile to %s: %v. Choose a writable path for --cpuprofile",
+		},
+	})
+}
+
+// startCPUProfile starts a CPU profile into path; the returned function
+// stops it and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fail("cli.pipeline.cpuprofile", path, err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fail("cli.pipeline.cpuprofile", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // runPipeline consumes the events topics of every region, detects and

@@ -39,7 +39,7 @@ type prodEnv struct {
 
 // newProdEnv writes the config of a new deployment on the Kafka brokers
 // and Elasticsearch node of the test run.
-func newProdEnv(t *testing.T, brokers []string, esURL string) *prodEnv {
+func newProdEnv(t testing.TB, brokers []string, esURL string) *prodEnv {
 	t.Helper()
 	var b [4]byte
 	rand.Read(b[:])
@@ -80,10 +80,10 @@ type process struct {
 
 // start runs `canhgac COMMAND --config CONFIG ARGS...` with its own data
 // folder; the test's cleanup kills it if it still runs.
-func (e *prodEnv) start(t *testing.T, command, dataName string, args ...string) *process {
+func (e *prodEnv) start(t testing.TB, command, dataName string, args ...string) *process {
 	t.Helper()
 	all := append([]string{command, "--lang", "en", "--config", e.config, "--data", filepath.Join(e.dir, dataName)}, args...)
-	cmd := exec.Command(binary(t), all...)
+	cmd := exec.Command(binaryFor(t), all...)
 	p := &process{name: command, cmd: cmd, stderr: &lockedBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout = p.stderr
 	cmd.Stderr = p.stderr
@@ -100,8 +100,16 @@ func (e *prodEnv) start(t *testing.T, command, dataName string, args ...string) 
 	return p
 }
 
+// binaryFor returns the built canhgac binary for a test or a benchmark.
+func binaryFor(t testing.TB) string {
+	if tt, ok := t.(*testing.T); ok {
+		return binary(tt)
+	}
+	return benchBinary(t)
+}
+
 // stop sends SIGINT and waits for a clean exit.
-func (p *process) stop(t *testing.T) {
+func (p *process) stop(t testing.TB) {
 	t.Helper()
 	p.cmd.Process.Signal(os.Interrupt)
 	select {
@@ -134,7 +142,7 @@ func (p *process) exited() (bool, error) {
 
 // storedIDs returns the ids of the region's events in Elasticsearch, with
 // the number of documents that carry each id. It pages with the scroll API,
-// so it sees every event however many the region holds.
+// so it returns every event however many the region contains.
 func (e *prodEnv) storedIDs(t *testing.T) map[string]int {
 	t.Helper()
 	http.Post(e.esURL+"/logs-*-"+e.region+"/_refresh", "application/json", nil)
