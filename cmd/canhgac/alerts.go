@@ -107,12 +107,14 @@ func alertsListCommand() *command {
 				}
 			}
 			var resp struct {
-				Total  int         `json:"total"`
-				Alerts []alertView `json:"alerts"`
+				Total    int             `json:"total"`
+				Alerts   []alertView     `json:"alerts"`
+				Warnings []regionWarning `json:"warnings"`
 			}
 			if err := a.call(ctx, http.MethodGet, "/api/alerts?"+q.Encode(), nil, &resp); err != nil {
 				return err
 			}
+			printWarnings(c, resp.Warnings)
 			out := c.table(alertHeaders(c.lang)...)
 			for _, al := range resp.Alerts {
 				cells := alertCells(c.lang, al)
@@ -305,13 +307,15 @@ func searchCommand() *command {
 			q := page.query()
 			q.Set("q", query)
 			var resp struct {
-				Total  int              `json:"total"`
-				TookMS int64            `json:"took_ms"`
-				Events []map[string]any `json:"events"`
+				Total    int              `json:"total"`
+				TookMS   int64            `json:"took_ms"`
+				Events   []map[string]any `json:"events"`
+				Warnings []regionWarning  `json:"warnings"`
 			}
 			if err := a.call(ctx, http.MethodGet, "/api/search?"+q.Encode(), nil, &resp); err != nil {
 				return err
 			}
+			printWarnings(c, resp.Warnings)
 			if err := printEvents(c, resp.Events); err != nil {
 				return err
 			}
@@ -391,4 +395,18 @@ func valueText(v any) string {
 	}
 	data, _ := json.Marshal(v)
 	return string(data)
+}
+
+// regionWarning is a region the console could not query for a result.
+type regionWarning struct {
+	Region  string `json:"region"`
+	Message string `json:"message"`
+}
+
+// printWarnings writes the console's region warnings to stderr, so a
+// result that leaves out a region never looks complete.
+func printWarnings(c *cli, ws []regionWarning) {
+	for _, w := range ws {
+		fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.warning", w.Message))
+	}
 }

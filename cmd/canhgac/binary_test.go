@@ -87,7 +87,14 @@ var consoleLine = regexp.MustCompile(`(?:Web console|Giao diện web): (http://\
 // responds.
 func startServer(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary(t), append([]string{"run"}, args...)...)
+	return startConsoleCommand(t, env, "run", args...)
+}
+
+// startConsoleCommand runs `canhgac COMMAND ARGS...` for a command that
+// serves the console (run or console) and waits until it responds.
+func startConsoleCommand(t *testing.T, env []string, command string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary(t), append([]string{command}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

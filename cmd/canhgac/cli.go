@@ -140,6 +140,7 @@ func commands() []*command {
 		runCommand(),
 		sensorCommand(),
 		pipelineCommand(),
+		consoleCommand(),
 		huntCommand(),
 		rulesCheckCommand(),
 		rulesTestCommand(),

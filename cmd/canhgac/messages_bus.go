@@ -41,8 +41,25 @@ func init() {
 		"cli.pipeline.consuming":          {VI: "Tiêu thụ %s trong nhóm %s, ghi vào %s", EN: "Consuming %s in group %s, indexing into %s"},
 		"cli.pipeline.topics":             {VI: "không tạo được các chủ đề Kafka qua %s: %v. Hãy kiểm tra Kafka đang chạy và địa chỉ --brokers", EN: "cannot create the Kafka topics via %s: %v. Check that Kafka runs and the --brokers address"},
 		"cli.pipeline.flag.elasticsearch": {VI: "các URL Elasticsearch, cách nhau bằng dấu phẩy (mặc định http://127.0.0.1:9200)", EN: "Elasticsearch URLs, comma-separated (default http://127.0.0.1:9200)"},
-		"cli.bus.flag.brokers":            {VI: "các broker Kafka HOST:PORT, cách nhau bằng dấu phẩy (mặc định 127.0.0.1:9092)", EN: "Kafka brokers as HOST:PORT, comma-separated (default 127.0.0.1:9092)"},
-		"cli.bus.flag.metrics":            {VI: "địa chỉ host:port phục vụ /metrics, \"off\" để tắt (mặc định %s)", EN: "host:port serving /metrics, \"off\" to disable (default %s)"},
-		"cli.bus.metrics":                 {VI: "Số liệu Prometheus: %s", EN: "Prometheus metrics: %s"},
+		"cli.console.summary": {
+			VI: "phục vụ giao diện web và API trên kho Elasticsearch của mọi vùng",
+			EN: "serve the web console and API over every region's Elasticsearch store",
+		},
+		"cli.console.usage": {
+			VI: "Cách dùng: canhgac console [--elasticsearch URL,...] [--listen HOST:PORT] [--config TỆP]\n\n" +
+				"Tìm kiếm phủ mọi vùng trong regions của cấu hình và đánh dấu vùng của từng kết quả; vùng nào không truy vấn\n" +
+				"được thì kết quả gồm các vùng còn lại kèm cảnh báo hiển thị. Màn hình \"Vùng\" cho biết tốc độ nạp, độ trễ\n" +
+				"và tình trạng cảm biến của từng vùng. Kho riêng của một vùng đặt trong region_elasticsearch.",
+			EN: "Usage: canhgac console [--elasticsearch URL,...] [--listen HOST:PORT] [--config FILE]\n\n" +
+				"Search covers every region of the config's regions and marks each hit's region; a region that cannot be\n" +
+				"queried is left out with a visible warning. The Regions screen shows each region's ingest rate, lag and\n" +
+				"sensor health. A region with a cluster of its own is set in region_elasticsearch.",
+		},
+		"cli.warning":             {VI: "Cảnh báo: %s", EN: "Warning: %s"},
+		"cli.console.region_down": {VI: "Vùng %s không truy cập được lúc khởi động: %s", EN: "Region %s is unreachable at start: %s"},
+		"cli.console.no_region":   {VI: "không truy cập được kho của vùng nào trong %s; hãy kiểm tra Elasticsearch đang chạy và địa chỉ --elasticsearch", EN: "no region's store is reachable of %s; check that Elasticsearch runs and the --elasticsearch address"},
+		"cli.bus.flag.brokers":    {VI: "các broker Kafka HOST:PORT, cách nhau bằng dấu phẩy (mặc định 127.0.0.1:9092)", EN: "Kafka brokers as HOST:PORT, comma-separated (default 127.0.0.1:9092)"},
+		"cli.bus.flag.metrics":    {VI: "địa chỉ host:port phục vụ /metrics, \"off\" để tắt (mặc định %s)", EN: "host:port serving /metrics, \"off\" to disable (default %s)"},
+		"cli.bus.metrics":         {VI: "Số liệu Prometheus: %s", EN: "Prometheus metrics: %s"},
 	})
 }

@@ -327,6 +327,21 @@ func restoreDetector(d *sigmaDetector, path string, log *slog.Logger) error {
 // startConsole opens the users file, prints how to sign in and serves the
 // console until ctx ends.
 func (p *platform) startConsole(ctx context.Context) (<-chan error, error) {
+	store := embedstore.New(p.store)
+	return p.serveConsole(ctx, consoleBackends{events: store, alerts: store})
+}
+
+// consoleBackends are the stores the console reads: the embedded store in
+// run, the regions' Elasticsearch stores in console.
+type consoleBackends struct {
+	events  console.EventSearcher
+	alerts  console.AlertStore
+	regions console.RegionStatusReader
+}
+
+// serveConsole opens the users file, prints how to sign in and serves the
+// console over b until ctx ends.
+func (p *platform) serveConsole(ctx context.Context, b consoleBackends) (<-chan error, error) {
 	usersPath := filepath.Join(p.cfg.DataDir, "users.json")
 	password, created, err := auth.EnsureAdmin(usersPath)
 	if err != nil {
@@ -337,10 +352,11 @@ func (p *platform) startConsole(ctx context.Context) (<-chan error, error) {
 		return nil, fail("cli.run.users", usersPath, err)
 	}
 	srv, err := console.NewServer(console.Options{
-		Addr:   p.cfg.Console.Addr,
-		Events: embedstore.New(p.store),
-		Alerts: embedstore.New(p.store),
-		Users:  users,
+		Addr:    p.cfg.Console.Addr,
+		Events:  b.events,
+		Alerts:  b.alerts,
+		Regions: b.regions,
+		Users:   users,
 		// Sessions survive a restart, so the browser and the token that
 		// `canhgac login` stored stay valid.
 		SessionsFile: filepath.Join(p.cfg.DataDir, "sessions.json"),

@@ -55,6 +55,13 @@ type Config struct {
 	// Elasticsearch configures the store of canhgac pipeline and canhgac
 	// console; its region is Region.
 	Elasticsearch elastic.Options `yaml:"elasticsearch"`
+	// RegionElasticsearch overrides Elasticsearch for regions whose store
+	// is a cluster of its own, keyed by region name; canhgac console reads
+	// every region's store.
+	RegionElasticsearch map[string]elastic.Options `yaml:"region_elasticsearch"`
+	// PipelineMetrics maps a region to the /metrics URL of a pipeline that
+	// consumes it, for the consumer lag the console shows.
+	PipelineMetrics map[string]string `yaml:"pipeline_metrics"`
 	// Metrics is the host:port of the /metrics endpoint of canhgac sensor
 	// and canhgac pipeline: "" for the command's default, "off" for none.
 	Metrics string `yaml:"metrics"`
