@@ -17,7 +17,7 @@ type RetentionReport struct {
 	// Deleted lists the backing indices deleted because their newest
 	// event was older than the retention of their dataset.
 	Deleted []string
-	// AlertsDeleted counts closed alerts last seen before the system
+	// AlertsDeleted counts closed alerts last changed before the system
 	// retention.
 	AlertsDeleted int
 }
@@ -42,7 +42,7 @@ func (s *Store) Retention(dataset string) time.Duration {
 // RolloverMaxPrimaryMB, or holds only events older than the retention, and
 // deletes every other backing index whose newest @timestamp is older than
 // the retention of its dataset. With ILM, the cluster does both. In either
-// case it deletes closed alerts last seen before the system retention.
+// case it deletes closed alerts last changed before the system retention.
 func (s *Store) RunRetention(ctx context.Context, now time.Time) (RetentionReport, error) {
 	var rep RetentionReport
 	if !s.hasILM.Load() {
@@ -90,7 +90,7 @@ func (s *Store) retainStream(ctx context.Context, name string, backing []backing
 	if len(backing) == 0 {
 		return nil
 	}
-	cutoff := now.Add(-s.Retention(datasetOfStream(name)))
+	retention := s.Retention(datasetOfStream(name))
 	write := backing[len(backing)-1]
 	older := backing[:len(backing)-1]
 	// _cat/indices counts only refreshed documents, so the decision uses
@@ -100,7 +100,7 @@ func (s *Store) retainStream(ctx context.Context, name string, backing []backing
 		return err
 	}
 	roll := !newest.IsZero() && (now.Sub(write.Created) >= s.opts.RolloverMaxAge ||
-		write.PriBytes >= s.opts.RolloverMaxPrimaryMB<<20 || newest.Before(cutoff))
+		write.PriBytes >= s.opts.RolloverMaxPrimaryMB<<20)
 	if roll {
 		status, body, err := s.do(ctx, http.MethodPost, "/"+url.PathEscape(name)+"/_rollover", nil)
 		if err != nil {
@@ -112,15 +112,16 @@ func (s *Store) retainStream(ctx context.Context, name string, backing []backing
 		s.streams.forget(name)
 		rep.RolledOver = append(rep.RolledOver, name)
 		s.log.Info("data stream rolled over", "stream", name, "index", write.Name, "created", write.Created)
-		older = backing
+		return nil // the new backing index is listed at the next run
 	}
-	for _, bi := range older {
-		newest, err := s.newestEvent(ctx, bi.Name)
-		if err != nil {
-			return err
-		}
-		// An index without events holds nothing to keep.
-		if !newest.IsZero() && !newest.Before(cutoff) {
+	// As ILM's delete phase counts from the rollover, a backing index is
+	// kept for the retention after it stopped taking writes, that is after
+	// the next backing index was created. Retention follows the time of
+	// ingest, not of the events: evidence imported today from a capture of
+	// years ago is kept as long as today's logs.
+	for i, bi := range older {
+		retired := backing[i+1].Created
+		if now.Sub(retired) < retention {
 			continue
 		}
 		status, body, err := s.do(ctx, http.MethodDelete, "/"+url.PathEscape(bi.Name), nil)
@@ -133,7 +134,7 @@ func (s *Store) retainStream(ctx context.Context, name string, backing []backing
 		s.streams.forget(name)
 		rep.Deleted = append(rep.Deleted, bi.Name)
 		s.log.Info("backing index deleted after retention", "stream", name, "index", bi.Name,
-			"newest_event", newest, "cutoff", cutoff)
+			"retired", retired, "retention", retention)
 	}
 	return nil
 }
@@ -175,7 +176,8 @@ func (s *Store) newestEvent(ctx context.Context, index string) (time.Time, error
 	return time.UnixMilli(int64(*aggs.Newest.Value) + 1).UTC(), nil
 }
 
-// deleteClosedAlerts deletes closed alerts last seen before cutoff, and
+// deleteClosedAlerts deletes closed alerts last changed before cutoff (by
+// wall clock, so alerts on imported old evidence stay as long), and
 // the group pointers that still name them.
 func (s *Store) deleteClosedAlerts(ctx context.Context, cutoff time.Time) (int, error) {
 	if cutoff.Before(time.Unix(0, 0)) {
@@ -189,7 +191,7 @@ func (s *Store) deleteClosedAlerts(ctx context.Context, cutoff time.Time) (int, 
 			"query": map[string]any{"bool": map[string]any{"filter": []any{
 				map[string]any{"term": map[string]any{"status": "closed"}},
 				map[string]any{"term": map[string]any{"region": s.opts.Region}},
-				map[string]any{"range": map[string]any{"last_seen": timeRange(time.Time{}, cutoff)}},
+				map[string]any{"range": map[string]any{"updated_at": timeRange(time.Time{}, cutoff)}},
 			}}},
 			"size":    1000,
 			"_source": []string{"id", "group_key"},

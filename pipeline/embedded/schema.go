@@ -43,6 +43,14 @@ CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
 -- on such a field also search the JSON document.
 CREATE TABLE IF NOT EXISTS spilled (field TEXT PRIMARY KEY);
 
+-- ingest_marks records, per UTC day of ingest, the first event row written
+-- that day. Retention follows the time of ingest through it: evidence
+-- imported today from an old capture is kept as long as today's logs.
+CREATE TABLE IF NOT EXISTS ingest_marks (
+	day       INTEGER PRIMARY KEY,
+	first_rid INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS dead_letters (
 	rid       INTEGER PRIMARY KEY,
 	ts        INTEGER NOT NULL,

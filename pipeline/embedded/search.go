@@ -489,27 +489,34 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error
 	return out, rows.Err()
 }
 
-// Retain deletes events and dead letters older than olderThan, and closed
-// alerts last seen before it with their history and match keys. Open and
-// acknowledged alerts stay. It returns the number of events deleted.
+// Retain deletes the events ingested before the UTC day of olderThan,
+// dead letters received before olderThan, and closed alerts last changed
+// before it with their history and match keys. Open and acknowledged
+// alerts stay. Events go by the time of ingest, not of the event, as ILM
+// deletes by index age: evidence imported today from an old capture is
+// kept as long as today's logs. It returns the number of events deleted.
 func (s *Store) Retain(ctx context.Context, olderThan time.Time) (int64, error) {
 	cut := olderThan.UnixNano()
 	var deleted int64
+	boundary, err := s.retainBoundary(ctx, ingestDay(olderThan.UTC()))
+	if err != nil {
+		return 0, err
+	}
 	// Small transactions keep readers and the writer moving on big stores.
 	const chunk = 5000
-	for {
+	for boundary > 0 {
 		tx, err := s.writer.BeginTx(ctx, nil)
 		if err != nil {
 			return deleted, fmt.Errorf("begin retention: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM events_fts WHERE rowid IN (SELECT rid FROM events WHERE ts < ? ORDER BY ts LIMIT ?)`, cut, chunk); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM events_fts WHERE rowid IN (SELECT rid FROM events WHERE rid < ? ORDER BY rid LIMIT ?)`, boundary, chunk); err != nil {
 			tx.Rollback()
-			return deleted, fmt.Errorf("delete full-text rows older than %s: %w", olderThan, err)
+			return deleted, fmt.Errorf("delete full-text rows ingested before %s: %w", olderThan, err)
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE rid IN (SELECT rid FROM events WHERE ts < ? ORDER BY ts LIMIT ?)`, cut, chunk)
+		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE rid IN (SELECT rid FROM events WHERE rid < ? ORDER BY rid LIMIT ?)`, boundary, chunk)
 		if err != nil {
 			tx.Rollback()
-			return deleted, fmt.Errorf("delete events older than %s: %w", olderThan, err)
+			return deleted, fmt.Errorf("delete events ingested before %s: %w", olderThan, err)
 		}
 		if err := tx.Commit(); err != nil {
 			return deleted, fmt.Errorf("commit retention: %w", err)
@@ -525,11 +532,14 @@ func (s *Store) Retain(ctx context.Context, olderThan time.Time) (int64, error) 
 		return deleted, fmt.Errorf("begin retention: %w", err)
 	}
 	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "DELETE FROM ingest_marks WHERE day < ?", ingestDay(olderThan.UTC())); err != nil {
+		return deleted, fmt.Errorf("delete ingest marks before %s: %w", olderThan, err)
+	}
 	for _, stmt := range []string{
 		"DELETE FROM dead_letters WHERE ts < ?",
-		"DELETE FROM alert_history WHERE alert_id IN (SELECT id FROM alerts WHERE status = 2 AND last_seen < ?)",
-		"DELETE FROM alert_matches WHERE alert_id IN (SELECT id FROM alerts WHERE status = 2 AND last_seen < ?)",
-		"DELETE FROM alerts WHERE status = 2 AND last_seen < ?",
+		"DELETE FROM alert_history WHERE alert_id IN (SELECT id FROM alerts WHERE status = 2 AND updated_at < ?)",
+		"DELETE FROM alert_matches WHERE alert_id IN (SELECT id FROM alerts WHERE status = 2 AND updated_at < ?)",
+		"DELETE FROM alerts WHERE status = 2 AND updated_at < ?",
 	} {
 		if _, err := tx.ExecContext(ctx, stmt, cut); err != nil {
 			return deleted, fmt.Errorf("retention %q: %w", stmt, err)
@@ -540,4 +550,30 @@ func (s *Store) Retain(ctx context.Context, olderThan time.Time) (int64, error) 
 	}
 	s.log.Info("retention done", "path", s.path, "older_than", olderThan, "events_deleted", deleted)
 	return deleted, nil
+}
+
+// retainBoundary returns the first event row ingested on or after day
+// cutDay: rows below it were ingested earlier. It is 0 (delete nothing)
+// when no ingest before cutDay is recorded.
+func (s *Store) retainBoundary(ctx context.Context, cutDay int64) (int64, error) {
+	var older int
+	if err := s.writer.QueryRowContext(ctx, "SELECT count(*) FROM ingest_marks WHERE day < ?", cutDay).Scan(&older); err != nil {
+		return 0, fmt.Errorf("read ingest marks: %w", err)
+	}
+	if older == 0 {
+		return 0, nil
+	}
+	var boundary sql.NullInt64
+	if err := s.writer.QueryRowContext(ctx, "SELECT MIN(first_rid) FROM ingest_marks WHERE day >= ?", cutDay).Scan(&boundary); err != nil {
+		return 0, fmt.Errorf("read ingest marks: %w", err)
+	}
+	if boundary.Valid {
+		return boundary.Int64, nil
+	}
+	// Everything stored was ingested before the cut.
+	var last sql.NullInt64
+	if err := s.writer.QueryRowContext(ctx, "SELECT MAX(rid) FROM events").Scan(&last); err != nil {
+		return 0, fmt.Errorf("read last event row: %w", err)
+	}
+	return last.Int64 + 1, nil
 }

@@ -29,8 +29,8 @@ type Options struct {
 	Readers int
 	// CacheMiB is the page cache of the writer connection in MiB; 0 means 64.
 	CacheMiB int
-	// Now returns the wall-clock time stamped on alert changes; nil means
-	// time.Now.
+	// Now returns the wall-clock time stamped on alert changes and used as
+	// the time of ingest for retention; nil means time.Now.
 	Now func() time.Time
 }
 

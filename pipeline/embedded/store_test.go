@@ -228,18 +228,26 @@ func TestAlertEventIDsBounded(t *testing.T) {
 }
 
 func TestRetain(t *testing.T) {
-	s := openTestStore(t)
-	ctx := context.Background()
-	events := accessEvents(t, 300)
-	cut := events[150].Timestamp
-	var older int64
-	for _, e := range events {
-		if e.Timestamp.Before(cut) {
-			older++
-		}
+	day0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := day0
+	s, err := Open(t.TempDir(), Options{Logger: quietLogger(), Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := s.WriteBatch(ctx, &Batch{Events: events, DeadLetters: []DeadLetter{
+	defer s.Close()
+	ctx := context.Background()
+	// The access log is from 2015; both halves are imported, ten days
+	// apart. Retention goes by the day of ingest, not by event time.
+	events := accessEvents(t, 300)
+	early, late := events[:150], events[150:]
+	cut := day0.Add(5 * 24 * time.Hour)
+	if err := s.WriteBatch(ctx, &Batch{Events: early, DeadLetters: []DeadLetter{
 		{Time: cut.Add(-time.Hour), SourceID: "a", Raw: []byte("old")},
+	}}); err != nil {
+		t.Fatalf("WriteBatch: %v", err)
+	}
+	clock = day0.Add(10 * 24 * time.Hour)
+	if err := s.WriteBatch(ctx, &Batch{Events: late, DeadLetters: []DeadLetter{
 		{Time: cut.Add(time.Hour), SourceID: "a", Raw: []byte("new")},
 	}}); err != nil {
 		t.Fatalf("WriteBatch: %v", err)
@@ -248,29 +256,45 @@ func TestRetain(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Retain: %v", err)
 	}
-	if deleted != older {
-		t.Errorf("deleted %d events, want %d", deleted, older)
+	if deleted != int64(len(early)) {
+		t.Errorf("deleted %d events, want the %d ingested before the cut", deleted, len(early))
 	}
 	res, err := s.Search(ctx, SearchRequest{QueryText: "event.original:GET or not event.original:GET", Limit: 1000})
 	if err != nil {
 		t.Fatalf("Search: %v", err)
 	}
-	if res.Total != len(events)-int(older) {
-		t.Errorf("events left = %d, want %d", res.Total, len(events)-int(older))
+	if res.Total != len(late) {
+		t.Errorf("events left = %d, want %d (ingested after the cut, though from 2015)", res.Total, len(late))
+	}
+	kept := map[string]bool{}
+	for _, e := range late {
+		kept[e.ID] = true
 	}
 	for _, e := range res.Events {
-		if e.Timestamp.Before(cut) {
-			t.Errorf("event %s at %v survived retention", e.ID, e.Timestamp)
+		if !kept[e.ID] {
+			t.Errorf("event %s ingested before the cut survived retention", e.ID)
 		}
 	}
 	// The full-text index drops the rows of deleted events too.
-	old, err := s.Search(ctx, SearchRequest{QueryText: "event.original:*", To: cut, Limit: 10})
-	if err != nil || old.Total != 0 {
-		t.Errorf("old events still found: %d, %v", old.Total, err)
+	for _, e := range early[:5] {
+		q := fmt.Sprintf("event.original:%q", e.Fields["event.original"])
+		got, err := s.Search(ctx, SearchRequest{QueryText: q, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range got.Events {
+			if g.ID == e.ID {
+				t.Errorf("deleted event %s still found by full text", e.ID)
+			}
+		}
 	}
 	dls, _ := s.DeadLetters(ctx, 10)
 	if len(dls) != 1 || string(dls[0].Raw) != "new" {
 		t.Errorf("dead letters after retention = %+v", dls)
+	}
+	// A second run deletes nothing more.
+	if n, err := s.Retain(ctx, cut); err != nil || n != 0 {
+		t.Errorf("second Retain deleted %d, %v; want 0", n, err)
 	}
 }
 

@@ -71,6 +71,14 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 		return fmt.Errorf("begin batch in %s: %w", s.path, err)
 	}
 	defer tx.Rollback()
+	now := s.now().UTC()
+	if len(rows) > 0 {
+		// The first batch of a day marks where that day's rows start.
+		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO ingest_marks (day, first_rid) SELECT ?, COALESCE(MAX(rid), 0) + 1 FROM events",
+			ingestDay(now)); err != nil {
+			return fmt.Errorf("record ingest day in %s: %w", s.path, err)
+		}
+	}
 	newSpills, err := s.insertEvents(ctx, tx, rows)
 	if err != nil {
 		return err
@@ -78,7 +86,6 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 	if err := insertDeadLetters(ctx, tx, b.DeadLetters); err != nil {
 		return err
 	}
-	now := s.now().UTC()
 	for i := range b.Detections {
 		if err := foldDetection(ctx, tx, &b.Detections[i], now); err != nil {
 			return err
@@ -185,6 +192,9 @@ func insertDeadLetters(ctx context.Context, tx *sql.Tx, dls []DeadLetter) error 
 	}
 	return nil
 }
+
+// ingestDay numbers the UTC day of t, for ingest_marks.
+func ingestDay(t time.Time) int64 { return t.Unix() / 86400 }
 
 // ruleMeta is the JSON of the alerts.rule_meta column: what the alert
 // shows of its rule beyond id, title and level.
