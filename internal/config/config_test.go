@@ -60,3 +60,18 @@ func TestParseDuration(t *testing.T) {
 		t.Error("ParseDuration(3 days) succeeded")
 	}
 }
+
+// TestExampleConfigLoads keeps docs/config.example.yaml in step with the
+// settings: every key it shows must be known.
+func TestExampleConfigLoads(t *testing.T) {
+	cfg, err := Load("../../docs/config.example.yaml")
+	if err != nil {
+		t.Fatalf("docs/config.example.yaml: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("docs/config.example.yaml: %v", err)
+	}
+	if got := cfg.AllRegions(); len(got) != 2 || cfg.Kafka.Producer.Compression != "lz4" || cfg.Elasticsearch.SystemRetentionDays != 365 {
+		t.Errorf("example config read as regions %v, compression %q, retention %d", got, cfg.Kafka.Producer.Compression, cfg.Elasticsearch.SystemRetentionDays)
+	}
+}

@@ -7,14 +7,14 @@ import (
 func init() {
 	i18n.Register(map[string]i18n.Message{
 		"elastic.unreachable": {
-			EN: "Elasticsearch at %s is unreachable: start the node or correct elastic.urls in the configuration",
-			VI: "Không kết nối được Elasticsearch tại %s: hãy khởi động nút hoặc sửa elastic.urls trong cấu hình"},
+			EN: "Elasticsearch at %s is unreachable: start the node or correct elasticsearch.urls (or --elasticsearch) in the configuration",
+			VI: "Không kết nối được Elasticsearch tại %s: hãy khởi động nút hoặc sửa elasticsearch.urls (hoặc --elasticsearch) trong cấu hình"},
 		"elastic.auth": {
 			EN: "Elasticsearch at %s rejected the credentials: check elastic.username and elastic.password or elastic.api_key",
 			VI: "Elasticsearch tại %s từ chối thông tin xác thực: hãy kiểm tra elastic.username và elastic.password hoặc elastic.api_key"},
 		"elastic.option.urls": {
-			EN: "elastic.urls is missing: give the address of at least one Elasticsearch node, for example http://127.0.0.1:9200",
-			VI: "Thiếu elastic.urls: hãy nhập địa chỉ của ít nhất một nút Elasticsearch, ví dụ http://127.0.0.1:9200"},
+			EN: "elasticsearch.urls (or --elasticsearch) is missing: give the address of at least one Elasticsearch node, for example http://127.0.0.1:9200",
+			VI: "Thiếu elasticsearch.urls (hoặc --elasticsearch): hãy nhập địa chỉ của ít nhất một nút Elasticsearch, ví dụ http://127.0.0.1:9200"},
 		"elastic.option.region": {
 			EN: "elastic.region is missing: set the region of this store, for example dc1",
 			VI: "Thiếu elastic.region: hãy đặt vùng của kho dữ liệu này, ví dụ dc1"},
@@ -25,8 +25,8 @@ func init() {
 			EN: "invalid elastic.%s %d: the value must not be negative",
 			VI: "elastic.%s %d không hợp lệ: giá trị không được âm"},
 		"elastic.option.client": {
-			EN: "cannot create the Elasticsearch client for %s: check the URLs in elastic.urls",
-			VI: "Không tạo được máy khách Elasticsearch cho %s: hãy kiểm tra các URL trong elastic.urls"},
+			EN: "cannot create the Elasticsearch client for %s: check the URLs in elasticsearch.urls (or --elasticsearch)",
+			VI: "Không tạo được máy khách Elasticsearch cho %s: hãy kiểm tra các URL trong elasticsearch.urls (hoặc --elasticsearch)"},
 		"elastic.setup": {
 			EN: "setting up the Elasticsearch indices on %s failed: check the node's log and that the user may manage index templates",
 			VI: "Thiết lập chỉ mục Elasticsearch trên %s thất bại: hãy xem nhật ký của nút và quyền quản lý index template của người dùng"},
