@@ -65,7 +65,7 @@ func importArgs(inputs []string) []string {
 }
 
 // storedCount returns the number of the region's events in Elasticsearch,
-// without refreshing, and false when the node does not answer.
+// without refreshing, and false when the node does not respond.
 func (e *prodEnv) storedCount() (int, bool) {
 	client := http.Client{Timeout: 5 * time.Second}
 	resp, err := client.Get(e.esURL + "/logs-*-" + e.region + ",-logs-canhgac.deadletter-*/_count")
@@ -232,8 +232,8 @@ func importedFiles(t *testing.T, inputs []string) int {
 
 // TestFaultElasticsearchDown60s stops a dedicated Elasticsearch node for
 // 60 s while the sensor publishes and the pipeline stores. The pipeline
-// must keep running, retry with backoff and commit no offset of an
-// unstored write, then store everything once when the node is back.
+// must keep running and retry with backoff, and once the node is back the
+// same process must store every event once.
 func TestFaultElasticsearchDown60s(t *testing.T) {
 	brokers := itest.KafkaBrokers(t)
 	es := itest.NewElastic(t)
@@ -313,11 +313,11 @@ func TestFaultSensorSpoolsWhileKafkaDown(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// NOTE: while the partition leaders are unknown, sarama v1.62.0 returns
-	// a produce error per message only after sleeping the retry backoff
-	// once for each message (partitionProducer.updateLeaderIfBrokerProducerIsNil),
-	// so with the default of 250 ms a batch of 1024 lines waits about 256 s
-	// before it reaches the spool. The test shortens the backoff to 10 ms.
+	// NOTE: while no partition leader is known, sarama v1.62.0 sleeps the
+	// retry backoff once per message before it returns that message's
+	// error (partitionProducer.updateLeaderIfBrokerProducerIsNil). With the
+	// default backoff of 250 ms a batch of 1024 lines waits about 256 s
+	// before it reaches the spool, so the test shortens the backoff to 10 ms.
 	config, err := os.ReadFile(e.config)
 	if err != nil {
 		t.Fatal(err)

@@ -69,7 +69,7 @@ func (e *Elastic) URL() string { return "http://127.0.0.1:" + strconv.Itoa(e.por
 func (e *Elastic) Dir() string { return e.dir }
 
 // Start starts the node, keeping the data of an earlier start, and returns
-// once it answers on its HTTP port.
+// once it responds on its HTTP port.
 func (e *Elastic) Start() {
 	e.t.Helper()
 	if err := e.run("start"); err != nil {
@@ -115,7 +115,7 @@ func (e *Elastic) Kill() {
 	e.t.Fatalf("Elasticsearch node pid %d still runs 30s after SIGKILL", pid)
 }
 
-// Running reports whether the node answers GET /_cluster/health.
+// Running reports whether the node responds to GET /_cluster/health.
 func (e *Elastic) Running() bool {
 	client := http.Client{Timeout: 5 * time.Second}
 	resp, err := client.Get(e.URL() + "/_cluster/health")

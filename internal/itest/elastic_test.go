@@ -2,12 +2,12 @@ package itest
 
 import "testing"
 
-// TestElasticStopStartKill checks the dedicated node's life cycle: it
-// answers after NewElastic, not after Stop or Kill, and again after Start.
+// TestElasticStopStartKill checks the dedicated node's life cycle. The node
+// responds after NewElastic, not after Stop or Kill, and again after Start.
 func TestElasticStopStartKill(t *testing.T) {
 	e := NewElastic(t)
 	if !e.Running() {
-		t.Fatalf("node at %s does not answer after NewElastic", e.URL())
+		t.Fatalf("node at %s does not respond after NewElastic", e.URL())
 	}
 	e.Stop()
 	if e.Running() {
@@ -15,7 +15,7 @@ func TestElasticStopStartKill(t *testing.T) {
 	}
 	e.Start()
 	if !e.Running() {
-		t.Fatalf("node at %s does not answer after a restart", e.URL())
+		t.Fatalf("node at %s does not respond after a restart", e.URL())
 	}
 	e.Kill()
 	if e.Running() {
@@ -23,6 +23,6 @@ func TestElasticStopStartKill(t *testing.T) {
 	}
 	e.Start()
 	if !e.Running() {
-		t.Fatalf("node at %s does not answer after a start that followed Kill", e.URL())
+		t.Fatalf("node at %s does not respond after a start that followed Kill", e.URL())
 	}
 }
