@@ -190,22 +190,36 @@ func (p *Pipeline) detectLoop(ctx context.Context, writes chan<- *pendingWrite) 
 	busy, released := false, true
 	var cur *pendingWrite
 	var lastState time.Time
-	// send hands the current write to the store loop; with final set it is
-	// the last one, so it carries a snapshot even when none is due.
-	send := func(final bool) error {
-		if cur == nil && !(final && p.stateful != nil) {
+	// stateTimer fires when writes went out without a snapshot, whose
+	// commits wait for one, so a burst followed by silence still commits
+	// within StateInterval.
+	stateTimer := time.NewTimer(time.Hour)
+	stateTimer.Stop()
+	defer stateTimer.Stop()
+	stateArmed := false
+	// send hands the current write to the store loop; with force set (the
+	// last write, or the state timer) it carries a snapshot even when none
+	// is due.
+	send := func(force bool) error {
+		if cur == nil && !(force && p.stateful != nil) {
 			return nil
 		}
 		if cur == nil {
 			cur = &pendingWrite{sources: make(map[string]int)}
 		}
-		if p.stateful != nil && (final || time.Since(lastState) >= p.opts.StateInterval) {
-			state, err := p.stateful.Snapshot()
-			if err != nil {
-				// Commits wait for the next snapshot that works.
-				p.log.Error("detection state snapshot failed", "err", err)
-			} else {
-				cur.state, lastState = state, time.Now()
+		if p.stateful != nil {
+			if force || time.Since(lastState) >= p.opts.StateInterval {
+				state, err := p.stateful.Snapshot()
+				if err != nil {
+					// Commits wait for the next snapshot that works.
+					p.log.Error("detection state snapshot failed", "err", err)
+				} else {
+					cur.state, lastState = state, time.Now()
+				}
+			}
+			if cur.state == nil && !stateArmed {
+				stateTimer.Reset(max(p.opts.StateInterval-time.Since(lastState), time.Millisecond))
+				stateArmed = true
 			}
 		}
 		select {
@@ -241,6 +255,11 @@ func (p *Pipeline) detectLoop(ctx context.Context, writes chan<- *pendingWrite) 
 			}
 		case <-timer.C:
 			if err := send(false); err != nil {
+				return err
+			}
+		case <-stateTimer.C:
+			stateArmed = false
+			if err := send(true); err != nil {
 				return err
 			}
 		case <-idleTicker.C:
@@ -330,11 +349,15 @@ func (p *Pipeline) storeLoop(ctx context.Context, writes <-chan *pendingWrite) e
 	// seen them is saved (only with a stateful detector).
 	var waiting []func()
 	for w := range writes {
-		if err := p.writeWithRetry(ctx, w); err != nil {
-			// Drain so the detection loop is not blocked on a full channel.
-			for range writes {
+		// A write that only carries a snapshot has nothing to store.
+		hasData := len(w.write.Events)+len(w.write.DeadLetters)+len(w.write.Detections) > 0
+		if hasData {
+			if err := p.writeWithRetry(ctx, w); err != nil {
+				// Drain so the detection loop is not blocked on a full channel.
+				for range writes {
+				}
+				return err
 			}
-			return err
 		}
 		if m := p.opts.Metrics; m != nil {
 			for source, n := range w.sources {

@@ -339,3 +339,30 @@ func TestPipelineStatelessCommitsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPipelineCommitsAfterBurstAndSilence checks that writes sent without
+// a snapshot (a burst inside StateInterval) are committed once the
+// interval has passed, without more input.
+func TestPipelineCommitsAfterBurstAndSilence(t *testing.T) {
+	store := newMemoryStore()
+	var mu sync.Mutex
+	var commits []string
+	p := New(store, &countingDetector{}, Options{MaxWriteEvents: 4, StateInterval: 200 * time.Millisecond,
+		SaveState: func([]byte) error { return nil }})
+	done := make(chan error)
+	go func() { done <- p.Run(context.Background()) }()
+	for i := 0; i < 5; i++ {
+		if err := p.Submit(context.Background(), makeBatch("f", i*4, 4, &commits, &mu)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(commits) == 5
+	})
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

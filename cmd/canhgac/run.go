@@ -221,23 +221,12 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 	go func() { pipeDone <- p.pipe.Run(pipeCtx) }()
 	p.sink = p.pipe
 
-	srcCtx, stopSources := context.WithCancel(ctx)
-	defer stopSources()
-	var sources sync.WaitGroup
-	failed := make(chan error, 8)
-	start := func(name string, run func(context.Context) error) {
-		sources.Add(1)
-		go func() {
-			defer sources.Done()
-			if err := run(srcCtx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("source stopped", "source", name, "err", err)
-				failed <- err
-			}
-		}()
-	}
-	if err := p.startSources(start); err != nil {
+	sources, err := p.startSourceSet(ctx)
+	if err != nil {
 		return err
 	}
+	defer sources.stop()
+	srcCtx := sources.ctx
 	consoleErr, err := p.startConsole(srcCtx)
 	if err != nil {
 		return err
@@ -247,7 +236,7 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case runErr = <-failed:
+	case runErr = <-sources.failed:
 	case runErr = <-consoleErr:
 	case runErr = <-pipeDone:
 		if runErr == nil {
@@ -255,8 +244,7 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 		}
 	}
 	fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.run.stopping"))
-	stopSources()
-	sources.Wait()
+	sources.stop()
 	p.pipe.Close()
 	select {
 	case err := <-pipeDone:
@@ -274,6 +262,45 @@ func runPlatform(ctx context.Context, c *cli, cfg config.Config) error {
 	}
 	fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.run.stopped"))
 	return nil
+}
+
+// sourceSet is the running sources of a process.
+type sourceSet struct {
+	// ctx ends when the sources stop; components that stop with them
+	// (console, retention) run under it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// failed receives the error of a source that stopped by itself.
+	failed chan error
+}
+
+// startSourceSet starts every configured source of p under ctx.
+func (p *platform) startSourceSet(ctx context.Context) (*sourceSet, error) {
+	s := &sourceSet{failed: make(chan error, 8)}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	start := func(name string, run func(context.Context) error) {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := run(s.ctx); err != nil && !errors.Is(err, context.Canceled) {
+				p.log.Error("source stopped", "source", name, "err", err)
+				s.failed <- err
+			}
+		}()
+	}
+	if err := p.startSources(start); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// stop ends the sources and waits until each has returned; it may be
+// called more than once.
+func (s *sourceSet) stop() {
+	s.cancel()
+	s.wg.Wait()
 }
 
 // startSources starts every configured source: log files, syslog

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/canhgac/canhgac/ecs"
@@ -149,34 +148,21 @@ func runSensor(ctx context.Context, c *cli, cfg config.Config) error {
 
 	p := &platform{cfg: cfg, c: c, log: log, registry: registry,
 		sink: &kafkaSink{producer: producer, region: cfg.Region, sensor: cfg.Sensor, log: log}}
-	srcCtx, stopSources := context.WithCancel(ctx)
-	defer stopSources()
-	if err := serveMetrics(srcCtx, c, cfg.Metrics, registry); err != nil {
+	sources, err := p.startSourceSet(ctx)
+	if err != nil {
 		return err
 	}
-	var sources sync.WaitGroup
-	failed := make(chan error, 8)
-	start := func(name string, run func(context.Context) error) {
-		sources.Add(1)
-		go func() {
-			defer sources.Done()
-			if err := run(srcCtx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("source stopped", "source", name, "err", err)
-				failed <- err
-			}
-		}()
-	}
-	if err := p.startSources(start); err != nil {
+	defer sources.stop()
+	if err := serveMetrics(sources.ctx, c, cfg.Metrics, registry); err != nil {
 		return err
 	}
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case runErr = <-failed:
+	case runErr = <-sources.failed:
 	}
 	fmt.Fprintln(c.stderr, i18n.T(c.lang, "cli.run.stopping"))
-	stopSources()
-	sources.Wait()
+	sources.stop()
 	if err := producer.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
