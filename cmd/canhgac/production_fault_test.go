@@ -313,20 +313,6 @@ func TestFaultSensorSpoolsWhileKafkaDown(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// NOTE: while no partition leader is known, sarama v1.62.0 sleeps the
-	// retry backoff once per message before it returns that message's
-	// error (partitionProducer.updateLeaderIfBrokerProducerIsNil). With the
-	// default backoff of 250 ms a batch of 1024 lines waits about 256 s
-	// before it reaches the spool, so the test shortens the backoff to 10 ms.
-	config, err := os.ReadFile(e.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	config = bytes.Replace(config, []byte("kafka:\n"), []byte("kafka:\n  producer: {retry_backoff: 10ms}\n"), 1)
-	if err := os.WriteFile(e.config, config, 0o600); err != nil {
-		t.Fatal(err)
-	}
-
 	metricsAddr := freeAddr(t)
 	pipe := e.start(t, "pipeline", "pipeline", "--rules", e.rules, "--metrics", "off")
 	sensor := e.start(t, "sensor", "sensor", "--file", logPath, "--no-system-logs",

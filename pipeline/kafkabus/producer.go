@@ -319,6 +319,95 @@ func assignPartitions(client sarama.Client, msgs []Message) ([]int32, []error) {
 	return parts, errs
 }
 
+// sendProbed sends msgs in two rounds: first one message per topic
+// partition, then the rest of the partitions whose first message Kafka
+// acknowledged; the messages of the other partitions fail with
+// errProbeFailed without being sent. While a partition has no reachable
+// leader, sarama waits the retry backoff once per message before failing
+// it, so a batch of 1,000 messages would block Publish for minutes; with
+// the probe only one message per partition waits. It also keeps sarama
+// from acknowledging a later message of a partition whose earlier one
+// failed, which would reorder them.
+func (p *Producer) sendProbed(ctx context.Context, msgs []Message) (sendOutcome, error) {
+	p.mu.RLock()
+	client, connected := p.client, p.async != nil
+	p.mu.RUnlock()
+	if !connected || client == nil {
+		return p.send(ctx, msgs)
+	}
+	parts, partErrs := assignPartitions(client, msgs)
+	type tp struct {
+		topic     string
+		partition int32
+	}
+	probeOf := make(map[tp]int)
+	var probes []int
+	for j := range msgs {
+		key := tp{msgs[j].Topic, parts[j]}
+		if _, ok := probeOf[key]; !ok && parts[j] >= 0 {
+			probeOf[key] = j
+			probes = append(probes, j)
+		}
+	}
+	// Messages keep these errors unless they are sent and acknowledged.
+	out := sendOutcome{partitions: parts, errs: make([]error, len(msgs))}
+	for j := range out.errs {
+		out.errs[j] = partErrs[j]
+		if out.errs[j] == nil {
+			out.errs[j] = errProbeFailed
+		}
+		if partErrs[j] != nil && out.firstErr == nil {
+			out.firstErr = partErrs[j]
+		}
+	}
+	probeMsgs := make([]Message, len(probes))
+	for k, j := range probes {
+		probeMsgs[k] = msgs[j]
+	}
+	first, err := p.send(ctx, probeMsgs)
+	if err != nil {
+		return sendOutcome{}, err
+	}
+	healthy := make(map[tp]bool)
+	for k, j := range probes {
+		out.errs[j] = first.errs[k]
+		if first.errs[k] == nil {
+			healthy[tp{msgs[j].Topic, parts[j]}] = true
+		} else if out.firstErr == nil {
+			out.firstErr = first.errs[k]
+		}
+	}
+	var rest []int
+	for j := range msgs {
+		if parts[j] >= 0 && probeOf[tp{msgs[j].Topic, parts[j]}] != j && healthy[tp{msgs[j].Topic, parts[j]}] {
+			rest = append(rest, j)
+		}
+	}
+	if len(rest) > 0 {
+		restMsgs := make([]Message, len(rest))
+		for k, j := range rest {
+			restMsgs[k] = msgs[j]
+		}
+		second, err := p.send(ctx, restMsgs)
+		if err != nil {
+			return sendOutcome{}, err
+		}
+		p.noteReordered(restMsgs, second)
+		for k, j := range rest {
+			out.errs[j] = second.errs[k]
+		}
+		if out.firstErr == nil {
+			out.firstErr = second.firstErr
+		}
+	}
+	for _, err := range out.errs {
+		if err != nil {
+			out.failed++
+		}
+	}
+	return out, nil
+}
+
 // send hands msgs to the client and waits until each one is acknowledged or
 // has failed after the client's retries. It returns an error only if ctx
 // ended or the producer closed before every result came.
@@ -440,7 +529,7 @@ func (p *Producer) Publish(ctx context.Context, msgs []Message) error {
 		return p.toSpool(ctx, msgs, "spool not empty")
 	}
 
-	out, err := p.send(ctx, msgs)
+	out, err := p.sendProbed(ctx, msgs)
 	if err != nil {
 		return fmt.Errorf("publish %d messages: %w", len(msgs), err)
 	}
@@ -452,7 +541,6 @@ func (p *Producer) Publish(ctx context.Context, msgs []Message) error {
 		p.metrics.produceErrors.Add(float64(out.failed))
 		p.log.Warn("kafka produce failed after retries; spooling the messages", "messages", out.failed, "err", out.firstErr)
 	}
-	p.noteReordered(msgs, out)
 	rest := make([]Message, 0, out.failed)
 	for i, err := range out.errs {
 		if err != nil {
@@ -618,82 +706,11 @@ func (p *Producer) drainRound(recs []spoolRecord) (int, bool) {
 		msgs[j] = recs[i].msg
 	}
 
-	// Phase 1: the first message of each topic partition.
-	p.mu.RLock()
-	client := p.client
-	p.mu.RUnlock()
-	parts, partErrs := assignPartitions(client, msgs)
-	type tp struct {
-		topic     string
-		partition int32
-	}
-	probeOf := make(map[tp]int)
-	var probes []int
-	for j := range msgs {
-		key := tp{msgs[j].Topic, parts[j]}
-		if _, ok := probeOf[key]; !ok && parts[j] >= 0 {
-			probeOf[key] = j
-			probes = append(probes, j)
-		}
-	}
-	// Messages keep these errors unless they are sent and acknowledged.
-	errs := make([]error, len(msgs))
-	for j := range errs {
-		errs[j] = partErrs[j]
-		if errs[j] == nil {
-			errs[j] = errProbeFailed
-		}
-	}
-	probeMsgs := make([]Message, len(probes))
-	for k, j := range probes {
-		probeMsgs[k] = msgs[j]
-	}
-	out, err := p.send(p.drainCtx, probeMsgs)
+	out, err := p.sendProbed(p.drainCtx, msgs)
 	if err != nil {
 		return 0, false // closing
 	}
-	healthy := make(map[tp]bool)
-	for k, j := range probes {
-		errs[j] = out.errs[k]
-		if out.errs[k] == nil {
-			healthy[tp{msgs[j].Topic, parts[j]}] = true
-		} else if out.firstErr == nil {
-			out.firstErr = out.errs[k]
-		}
-	}
-	firstErr := out.firstErr
-	for _, err := range partErrs {
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-
-	// Phase 2: the other messages of the partitions that took their probe.
-	var rest []int
-	for j := range msgs {
-		if parts[j] >= 0 && probeOf[tp{msgs[j].Topic, parts[j]}] != j && healthy[tp{msgs[j].Topic, parts[j]}] {
-			rest = append(rest, j)
-		}
-	}
-	if len(rest) > 0 {
-		restMsgs := make([]Message, len(rest))
-		for k, j := range rest {
-			restMsgs[k] = msgs[j]
-		}
-		out, err := p.send(p.drainCtx, restMsgs)
-		if err != nil {
-			return 0, false
-		}
-		p.noteReordered(restMsgs, out)
-		for k, j := range rest {
-			errs[j] = out.errs[k]
-		}
-		if firstErr == nil {
-			firstErr = out.firstErr
-		}
-	}
-
-	return p.ackRound(recs, idx, errs, firstErr)
+	return p.ackRound(recs, idx, out.errs, out.firstErr)
 }
 
 // ackRound moves the spool cursor over the acknowledged prefix of recs and
