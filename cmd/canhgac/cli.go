@@ -184,7 +184,9 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("canhgac "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.String("lang", string(lang), i18n.T(lang, "cli.flag.lang"))
+	// The default is empty: Vietnamese unless CANHGAC_LANG says otherwise,
+	// which the flag's text explains; the language in use is not a default.
+	fs.String("lang", "", i18n.T(lang, "cli.flag.lang"))
 	if cmd.flags != nil {
 		cmd.flags(fs, c)
 	}
@@ -372,7 +374,7 @@ func printUsage(c *cli, cmd *command, fs *flag.FlagSet, w io.Writer) {
 			arg = " " + i18n.T(c.lang, "cli.usage.value")
 		}
 		fmt.Fprintf(w, "  --%s%s\n      %s", name, arg, f.Usage)
-		if f.DefValue != "" && f.DefValue != "false" {
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "[]" {
 			fmt.Fprintf(w, " (%s %s)", i18n.T(c.lang, "cli.usage.default"), f.DefValue)
 		}
 		fmt.Fprintln(w)

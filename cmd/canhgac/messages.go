@@ -21,8 +21,8 @@ func init() {
 		"cli.usage.value":   {VI: "GIÁ_TRỊ", EN: "VALUE"},
 		"cli.usage.default": {VI: "mặc định:", EN: "default:"},
 		"cli.flag.lang": {
-			VI: "ngôn ngữ hiển thị: vi (tiếng Việt) hoặc en (tiếng Anh); cũng đặt được bằng biến CANHGAC_LANG",
-			EN: "display language: vi (Vietnamese) or en (English); the CANHGAC_LANG variable sets it too",
+			VI: "ngôn ngữ hiển thị: vi (tiếng Việt) hoặc en (tiếng Anh); cũng đặt được bằng biến CANHGAC_LANG; mặc định vi",
+			EN: "display language: vi (Vietnamese) or en (English); the CANHGAC_LANG variable sets it too; default vi",
 		},
 		"cli.flag.format": {
 			VI: "định dạng đầu ra: table (bảng), json (danh sách: mỗi dòng một đối tượng JSON) hoặc csv",
