@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canhgac/canhgac/internal/itest"
 	"github.com/canhgac/canhgac/pipeline"
 	"github.com/canhgac/canhgac/sensors/logparse"
 )
@@ -127,9 +128,19 @@ func limitInflight(t *testing.T, s *Store) (lift func()) {
 	return lift
 }
 
-func TestWriteBatchRetriesRejectedBulk(t *testing.T) {
+// TestWriteBatchUnderRejections runs the retry tests on a node of their
+// own: they lower a cluster-wide breaker, which would fail the requests of
+// every other package's tests on a shared node.
+func TestWriteBatchUnderRejections(t *testing.T) {
+	node := itest.NewElastic(t)
+	t.Run("retries rejected bulk", func(t *testing.T) { writeBatchRetriesRejectedBulk(t, node.URL()) })
+	t.Run("stops when context ends", func(t *testing.T) { writeBatchStopsWhenContextEnds(t, node.URL()) })
+}
+
+func writeBatchRetriesRejectedBulk(t *testing.T, url string) {
 	warned := make(chan string, 16)
 	s, reg := newTestStore(t, func(o *Options) {
+		o.URLs = []string{url}
 		o.Logger = slog.New(signalHandler{Handler: slog.NewTextHandler(os.Stderr, nil), warned: warned})
 		o.RetryInitial = 20 * time.Millisecond
 		o.RetryMax = 100 * time.Millisecond
@@ -161,9 +172,10 @@ func TestWriteBatchRetriesRejectedBulk(t *testing.T) {
 	}
 }
 
-func TestWriteBatchStopsWhenContextEnds(t *testing.T) {
+func writeBatchStopsWhenContextEnds(t *testing.T, url string) {
 	warned := make(chan string, 16)
 	s, _ := newTestStore(t, func(o *Options) {
+		o.URLs = []string{url}
 		o.Logger = slog.New(signalHandler{Handler: slog.NewTextHandler(os.Stderr, nil), warned: warned})
 	})
 	events, _ := parseFile(t, "linux/loghub/OpenSSH/OpenSSH_2k.log", logparse.FormatSyslog, 100, s.Region())
