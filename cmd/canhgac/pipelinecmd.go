@@ -200,19 +200,21 @@ const stateSaveTimeout = 30 * time.Second
 func (h *partitionHandler) Assigned(ctx context.Context, tp kafkabus.TopicPartition) error {
 	key := kafkabus.StateKey(h.group, tp)
 	det := newDetectorWith(h.rules, liveEngineOptions(h.log), h.metrics)
+
 	data, ok, err := h.states.LoadState(ctx, key)
 	if err != nil {
 		return fmt.Errorf("load detection state of %s: %w", tp, err)
 	}
 	if ok {
 		if err := restorePartition(det, data, h.log, tp); err != nil {
-			// Blocking the partition forever would stop ingest; its
-			// windows start afresh instead, and the log says so.
+			// Blocking the partition forever would stop ingest, so its
+			// windows start afresh instead and the error is logged.
 			h.log.Error("detection state of the partition is damaged; its correlation windows start afresh",
 				"partition", tp.String(), "err", err)
 			det = newDetectorWith(h.rules, liveEngineOptions(h.log), h.metrics)
 		}
 	}
+
 	opts := h.opts
 	opts.SaveState = func(state []byte) error {
 		ctx, cancel := context.WithTimeout(context.Background(), stateSaveTimeout)
@@ -223,6 +225,7 @@ func (h *partitionHandler) Assigned(ctx context.Context, tp kafkabus.TopicPartit
 		}
 		return h.states.SaveState(ctx, key, packed)
 	}
+
 	pctx, stop := context.WithCancel(context.Background())
 	pp := &partitionPipe{pipe: pipeline.New(h.store, det, opts), done: make(chan error, 1), stop: stop}
 	go func() { pp.done <- pp.pipe.Run(pctx) }()
