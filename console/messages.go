@@ -167,7 +167,7 @@ func init() {
 		"console.warn.region_down":         {VI: "Không truy vấn được vùng %s: %s", EN: "Could not query region %s: %s"},
 		"console.warn.region_down_covered": {VI: "Không truy vấn được vùng %s: %s; kết quả chỉ gồm %s", EN: "Could not query region %s: %s; results cover %s only"},
 
-		"console.hint.time":   {VI: "dùng RFC 3339 (2024-05-01T12:00:00Z) hoặc thời gian tương đối (now, now-15m, now-24h, now-7d)", EN: "use RFC 3339 (2024-05-01T12:00:00Z) or a relative time (now, now-15m, now-24h, now-7d)"},
+		"console.hint.time":   {VI: "dùng RFC 3339 (2024-05-01T12:00:00Z) hoặc thời gian tương đối (now, now-15m, now-24h, now-7d, now-6M, now-3y)", EN: "use RFC 3339 (2024-05-01T12:00:00Z) or a relative time (now, now-15m, now-24h, now-7d, now-6M, now-3y)"},
 		"console.hint.range":  {VI: "thời điểm bắt đầu phải trước thời điểm kết thúc", EN: "from must be before to"},
 		"console.hint.limit":  {VI: "dùng số nguyên từ 1 đến %d", EN: "use an integer from 1 to %d"},
 		"console.hint.offset": {VI: "dùng số nguyên từ 0 đến %d", EN: "use an integer from 0 to %d"},

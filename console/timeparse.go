@@ -12,13 +12,14 @@ import (
 // cannot overflow time.Duration.
 const maxRelative = 10 * 365 * 24 * time.Hour
 
-var errTimeSyntax = errors.New("expected RFC 3339 or now[+-]N{s,m,h,d,w}")
+var errTimeSyntax = errors.New("expected RFC 3339 or now[+-]N{s,m,h,d,w,M,y}")
 
 // ParseTimeParam parses a time parameter of the API. It accepts RFC 3339
 // ("2024-05-01T12:00:00Z") and a date-time without zone as an HTML
 // datetime-local input sends it ("2024-05-01T12:00", taken as UTC). It
 // also accepts a date ("2024-05-01", midnight UTC) and a time relative to
-// now ("now", "now-15m", "now+1h" with units s, m, h, d, w). The result is
+// now ("now", "now-15m", "now+1h" with units s, m, h, d, w, and M for
+// calendar months and y for calendar years as in Kibana). The result is
 // in UTC.
 func ParseTimeParam(s string, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
@@ -34,6 +35,23 @@ func ParseTimeParam(s string, now time.Time) (time.Time, error) {
 		n, err := strconv.ParseInt(rest[1:len(rest)-1], 10, 64)
 		if err != nil || n < 0 {
 			return time.Time{}, fmt.Errorf("time %q: %w", s, errTimeSyntax)
+		}
+		if unit == 'M' || unit == 'y' {
+			months := n
+			if unit == 'y' {
+				months = n * 12
+			}
+			if sign == '-' {
+				months = -months
+			}
+			if months > 120 || months < -120 {
+				return time.Time{}, fmt.Errorf("time %q: offset longer than ten years", s)
+			}
+			t := now.AddDate(0, int(months), 0)
+			if d := t.Sub(now); d > maxRelative || d < -maxRelative {
+				return time.Time{}, fmt.Errorf("time %q: offset longer than ten years", s)
+			}
+			return t.UTC(), nil
 		}
 		var step time.Duration
 		switch unit {
