@@ -6,9 +6,9 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/internal/jsonenc"
 	"github.com/canhgac/canhgac/pipeline/elastic/esquery"
 )
 
@@ -25,7 +25,7 @@ func appendValue(buf *bytes.Buffer, v any) error {
 	case nil:
 		buf.WriteString("null")
 	case string:
-		appendString(buf, v)
+		jsonenc.AppendString(buf, v)
 	case int64:
 		buf.WriteString(strconv.FormatInt(v, 10))
 	case int:
@@ -42,7 +42,7 @@ func appendValue(buf *bytes.Buffer, v any) error {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			appendString(buf, s)
+			jsonenc.AppendString(buf, s)
 		}
 		buf.WriteByte(']')
 	case []any:
@@ -67,7 +67,7 @@ func appendValue(buf *bytes.Buffer, v any) error {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			appendString(buf, k)
+			jsonenc.AppendString(buf, k)
 			buf.WriteByte(':')
 			if err := appendValue(buf, v[k]); err != nil {
 				return err
@@ -91,67 +91,8 @@ func appendValue(buf *bytes.Buffer, v any) error {
 // instead of being changed silently.
 func appendFloat(buf *bytes.Buffer, f float64) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		appendString(buf, strconv.FormatFloat(f, 'g', -1, 64))
+		jsonenc.AppendString(buf, strconv.FormatFloat(f, 'g', -1, 64))
 		return
 	}
 	buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string. Invalid UTF-8 bytes become
-// U+FFFD, as encoding/json does.
-func appendString(buf *bytes.Buffer, s string) {
-	buf.WriteByte('"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			buf.WriteString(s[start:i])
-			switch c {
-			case '"':
-				buf.WriteString(`\"`)
-			case '\\':
-				buf.WriteString(`\\`)
-			case '\n':
-				buf.WriteString(`\n`)
-			case '\r':
-				buf.WriteString(`\r`)
-			case '\t':
-				buf.WriteString(`\t`)
-			default:
-				buf.WriteString(`\u00`)
-				buf.WriteByte(hexDigits[c>>4])
-				buf.WriteByte(hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			buf.WriteString(s[start:i])
-			buf.WriteString(`\ufffd`)
-			i++
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 are valid JSON but break JavaScript readers
-		// of the raw body; encoding/json escapes them too.
-		if r == '\u2028' || r == '\u2029' {
-			buf.WriteString(s[start:i])
-			buf.WriteString(`\u202`)
-			buf.WriteByte(hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	buf.WriteString(s[start:])
-	buf.WriteByte('"')
 }

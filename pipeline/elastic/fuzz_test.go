@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/internal/jsonenc"
 )
 
 // FuzzAppendString checks that the encoder writes valid JSON that decodes
@@ -37,7 +38,7 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("invalid JSON for %q: %s", s, buf.Bytes())
 		}
 		buf.Reset()
-		appendString(&buf, s)
+		jsonenc.AppendString(&buf, s)
 		var back string
 		if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 			t.Fatalf("decode %s: %v", buf.Bytes(), err)

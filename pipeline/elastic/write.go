@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/internal/jsonenc"
 	"github.com/canhgac/canhgac/pipeline"
 )
 
@@ -416,9 +417,9 @@ func (s *Store) chunks(items []item) []chunk {
 
 func appendAction(body *bytes.Buffer, it *item) {
 	body.WriteString(`{"create":{"_index":`)
-	appendString(body, it.stream)
+	jsonenc.AppendString(body, it.stream)
 	body.WriteString(`,"_id":`)
-	appendString(body, it.id)
+	jsonenc.AppendString(body, it.id)
 	body.WriteString("}}\n")
 	body.Write(it.doc)
 	body.WriteByte('\n')

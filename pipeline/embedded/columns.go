@@ -8,9 +8,9 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/internal/jsonenc"
 	"github.com/canhgac/canhgac/pipeline/kql"
 )
 
@@ -130,7 +130,7 @@ func encodeEvent(e *ecs.Event, buf *bytes.Buffer) (row, error) {
 			buf.WriteByte(',')
 		}
 		first = false
-		writeJSONString(buf, name)
+		jsonenc.AppendString(buf, name)
 		buf.WriteByte(':')
 		if err := writeJSONValue(buf, v); err != nil {
 			return row{}, fmt.Errorf("event %s field %s: %w", e.ID, name, err)
@@ -155,7 +155,7 @@ func writeJSONValue(buf *bytes.Buffer, v any) error {
 	case nil:
 		buf.WriteString("null")
 	case string:
-		writeJSONString(buf, v)
+		jsonenc.AppendString(buf, v)
 	case int64:
 		buf.WriteString(strconv.FormatInt(v, 10))
 	case int:
@@ -178,11 +178,11 @@ func writeJSONValue(buf *bytes.Buffer, v any) error {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			writeJSONString(buf, s)
+			jsonenc.AppendString(buf, s)
 		}
 		buf.WriteByte(']')
 	case time.Time:
-		writeJSONString(buf, v.UTC().Format(ecs.TimeFormat))
+		jsonenc.AppendString(buf, v.UTC().Format(ecs.TimeFormat))
 	default:
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -191,52 +191,6 @@ func writeJSONValue(buf *bytes.Buffer, v any) error {
 		buf.Write(b)
 	}
 	return nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-func writeJSONString(buf *bytes.Buffer, s string) {
-	buf.WriteByte('"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			buf.WriteString(s[start:i])
-			switch c {
-			case '"', '\\':
-				buf.WriteByte('\\')
-				buf.WriteByte(c)
-			case '\n':
-				buf.WriteString(`\n`)
-			case '\r':
-				buf.WriteString(`\r`)
-			case '\t':
-				buf.WriteString(`\t`)
-			default:
-				buf.WriteString(`\u00`)
-				buf.WriteByte(hexDigits[c>>4])
-				buf.WriteByte(hexDigits[c&15])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			buf.WriteString(s[start:i])
-			buf.WriteString(`\ufffd`)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	buf.WriteString(s[start:])
-	buf.WriteByte('"')
 }
 
 // decodeRow rebuilds an event from the values of eventColumns.
