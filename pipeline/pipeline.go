@@ -197,9 +197,9 @@ func (p *Pipeline) detectLoop(ctx context.Context, writes chan<- *pendingWrite) 
 	stateTimer.Stop()
 	defer stateTimer.Stop()
 	stateArmed := false
-	// send hands the current write to the store loop; with force set (the
-	// last write, or the state timer) it carries a snapshot even when none
-	// is due.
+	// send hands the current write to the store loop. With force set (the
+	// last write, or the state timer) the write carries a snapshot even
+	// when none is due.
 	send := func(force bool) error {
 		if cur == nil && !(force && p.stateful != nil) {
 			return nil

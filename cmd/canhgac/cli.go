@@ -184,8 +184,9 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("canhgac "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	// The default is empty: Vietnamese unless CANHGAC_LANG says otherwise,
-	// which the flag's text explains; the language in use is not a default.
+	// The default is empty because the language comes from CANHGAC_LANG
+	// when the flag is absent (Vietnamese otherwise), as the flag's text
+	// explains.
 	fs.String("lang", "", i18n.T(lang, "cli.flag.lang"))
 	if cmd.flags != nil {
 		cmd.flags(fs, c)

@@ -47,7 +47,7 @@ func consoleCommand() *command {
 }
 
 // runConsole serves the web console and API over every region's
-// Elasticsearch store. A region whose store does not answer at start is
+// Elasticsearch store. A region whose store is unreachable at start is
 // served as unavailable, so the console shows the other regions with a
 // warning instead of not starting.
 func runConsole(ctx context.Context, c *cli, cfg config.Config) error {
@@ -118,9 +118,9 @@ func runConsole(ctx context.Context, c *cli, cfg config.Config) error {
 	return nil
 }
 
-// unavailableRegion stands for a region whose store did not answer at
-// start: every call fails with that error, which the federation reports
-// as a warning.
+// unavailableRegion is a region whose store was unreachable at start.
+// Every call fails with that error, which the federation reports as a
+// warning.
 type unavailableRegion struct{ err error }
 
 func (u unavailableRegion) fail() error {

@@ -37,8 +37,9 @@ func (b *busFlags) register(fs *flag.FlagSet, c *cli, defaultMetrics string) {
 	fs.StringVar(&b.metrics, "metrics", "", i18n.T(c.lang, "cli.bus.flag.metrics", defaultMetrics))
 }
 
-// apply puts the flags over the config: the metrics address comes from the
-// flag, else the config file, else the command's default; "off" turns it off.
+// apply puts the flags over the config. The metrics address comes from the
+// flag, else the config file, else the command's default, and "off" turns
+// it off.
 func (b *busFlags) apply(cfg *config.Config) {
 	if b.brokers != "" {
 		cfg.Kafka.Brokers = splitList(b.brokers)

@@ -128,11 +128,11 @@ func (e *Engine) Snapshot() ([]byte, error) {
 	return json.Marshal(st)
 }
 
-// RestoreReport says what RestoreState could not carry over.
+// RestoreReport lists what RestoreState could not carry over.
 type RestoreReport struct {
 	// DroppedRules lists the rules of the snapshot that the engine's
-	// ruleset no longer has as correlations (or as inputs of one); their
-	// state was left out.
+	// ruleset no longer has as correlations or their inputs. Their state
+	// was left out.
 	DroppedRules []string
 }
 

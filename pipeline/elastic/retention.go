@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// RetentionReport says what one run of the retention job did.
+// RetentionReport is the outcome of one run of the retention job.
 type RetentionReport struct {
 	// RolledOver lists the data streams that got a new write index.
 	RolledOver []string
@@ -38,11 +38,11 @@ func (s *Store) Retention(dataset string) time.Duration {
 
 // RunRetention applies retention as of now to the data streams and alerts
 // of the store's region; the store of each region runs its own. Without
-// ILM it rolls each data stream over whose write index is older than RolloverMaxAge, larger than
-// RolloverMaxPrimaryMB, or holds only events older than the retention, and
-// deletes every other backing index whose newest @timestamp is older than
-// the retention of its dataset. With ILM, the cluster does both. In either
-// case it deletes closed alerts last changed before the system retention.
+// ILM it rolls a data stream over when its non-empty write index is older
+// than RolloverMaxAge or larger than RolloverMaxPrimaryMB. It deletes a
+// backing index once the retention of its dataset has passed since the
+// index was rolled over. With ILM, the cluster does both. In either case
+// it deletes closed alerts last changed before the system retention.
 func (s *Store) RunRetention(ctx context.Context, now time.Time) (RetentionReport, error) {
 	var rep RetentionReport
 	if !s.hasILM.Load() {

@@ -79,7 +79,7 @@ type folderFile struct {
 	// delivered is the highest record id handed to Deliver, which may be
 	// ahead of cp.LastRecord until the pipeline commits.
 	delivered uint64
-	// scanned is what the file looked like at the last read.
+	// scanned is the file's size, time and identity at the last read.
 	scanned fileStamp
 	// damaged is the damage count already reported for this file.
 	damaged int
