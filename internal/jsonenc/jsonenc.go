@@ -66,3 +66,16 @@ func AppendString(buf *bytes.Buffer, s string) {
 	buf.WriteString(s[start:])
 	buf.WriteByte('"')
 }
+
+// AppendStrings writes list as a JSON array of strings, each as
+// AppendString writes it.
+func AppendStrings(buf *bytes.Buffer, list []string) {
+	buf.WriteByte('[')
+	for i, s := range list {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		AppendString(buf, s)
+	}
+	buf.WriteByte(']')
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/canhgac/canhgac/ecs"
 	"github.com/canhgac/canhgac/internal/jsonenc"
+	"github.com/canhgac/canhgac/pipeline/elastic/esquery"
 )
 
 // FuzzAppendString checks that the encoder writes valid JSON that decodes
@@ -31,7 +32,7 @@ func FuzzAppendString(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		var buf bytes.Buffer
 		ev := &ecs.Event{ID: "x", Fields: ecs.Fields{"message": s, "tags": []string{s}, s: int64(1)}}
-		if err := appendDocument(&buf, ev); err != nil {
+		if err := new(esquery.Encoder).Append(&buf, ev); err != nil {
 			t.Fatal(err)
 		}
 		if !json.Valid(buf.Bytes()) {

@@ -18,6 +18,7 @@ import (
 	"github.com/canhgac/canhgac/ecs"
 	"github.com/canhgac/canhgac/internal/jsonenc"
 	"github.com/canhgac/canhgac/pipeline"
+	"github.com/canhgac/canhgac/pipeline/elastic/esquery"
 )
 
 // item is one document of a _bulk request.
@@ -101,9 +102,10 @@ func classify(status int, e *esError) outcome {
 // caller writes the batch again.
 func (s *Store) WriteBatch(ctx context.Context, w *pipeline.Write) error {
 	var buf bytes.Buffer
+	var enc esquery.Encoder
 	items := make([]item, 0, len(w.Events)+len(w.DeadLetters))
 	for _, ev := range w.Events {
-		it, err := s.eventItem(ev, &buf)
+		it, err := s.eventItem(ev, &buf, &enc)
 		if err != nil {
 			return err
 		}
@@ -131,12 +133,12 @@ func (s *Store) WriteBatch(ctx context.Context, w *pipeline.Write) error {
 
 // eventItem encodes one event. Its document bytes stay valid after buf
 // grows, because they are copied.
-func (s *Store) eventItem(ev *ecs.Event, buf *bytes.Buffer) (item, error) {
+func (s *Store) eventItem(ev *ecs.Event, buf *bytes.Buffer, enc *esquery.Encoder) (item, error) {
 	if ev.ID == "" {
 		return item{}, fmt.Errorf("write batch: event of source %q at sequence %d has no id", ev.SourceID, ev.Seq)
 	}
 	buf.Reset()
-	if err := appendDocument(buf, ev); err != nil {
+	if err := enc.Append(buf, ev); err != nil {
 		return item{}, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
 	return item{stream: s.streamOf(ev), id: ev.ID, doc: bytes.Clone(buf.Bytes()), event: ev}, nil

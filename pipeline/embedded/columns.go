@@ -173,14 +173,7 @@ func writeJSONValue(buf *bytes.Buffer, v any) error {
 	case bool:
 		buf.WriteString(strconv.FormatBool(v))
 	case []string:
-		buf.WriteByte('[')
-		for i, s := range v {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			jsonenc.AppendString(buf, s)
-		}
-		buf.WriteByte(']')
+		jsonenc.AppendStrings(buf, v)
 	case time.Time:
 		jsonenc.AppendString(buf, v.UTC().Format(ecs.TimeFormat))
 	default:

@@ -1,0 +1,378 @@
+package esquery
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/canhgac/canhgac/ecs"
+	"github.com/canhgac/canhgac/internal/jsonenc"
+	"github.com/canhgac/canhgac/pipeline/kql"
+)
+
+// Encoder writes events as the JSON of the documents that Document
+// returns, byte for byte, without building the nested maps: it sorts the
+// dotted field names once and opens and closes the objects on the way.
+// The pipeline encodes every stored event, and the maps cost more than the
+// rest of the encoding. An Encoder keeps its scratch space between calls
+// and is not safe for concurrent use; the zero value is ready to use.
+type Encoder struct {
+	entries []docEntry
+}
+
+// docEntry is one leaf of the document: a dotted name and its value. The
+// words entry (canhgac.kql) has no value; its object is written from the
+// event's text fields.
+type docEntry struct {
+	key   string
+	value any
+	words bool
+}
+
+// emptyObject is the empty event object that Document adds to an event
+// without event fields.
+var emptyObject = map[string]any{}
+
+// sortedTextFields are kql.TextFields in the order of their JSON keys.
+var sortedTextFields = func() []string {
+	fields := slices.Clone(kql.TextFields)
+	slices.Sort(fields)
+	return fields
+}()
+
+// Append writes the document of e to buf. Events whose field names
+// collide with the object paths (a value at "a" and another at "a.b", or
+// fields at the names Document writes itself) are encoded through
+// Document, so the output is always Document's.
+func (enc *Encoder) Append(buf *bytes.Buffer, e *ecs.Event) error {
+	entries, ok := enc.collect(e)
+	if !ok {
+		return AppendJSON(buf, Document(e))
+	}
+	slices.SortFunc(entries, func(a, b docEntry) int { return compareDotted(a.key, b.key) })
+	for i := 1; i < len(entries); i++ {
+		prev, next := entries[i-1].key, entries[i].key
+		if len(next) > len(prev) && next[len(prev)] == '.' && next[:len(prev)] == prev {
+			return AppendJSON(buf, Document(e))
+		}
+	}
+	return enc.write(buf, e, entries)
+}
+
+// collect gathers the document's leaves, or reports false when the event
+// needs Document's handling of colliding names.
+func (enc *Encoder) collect(e *ecs.Event) ([]docEntry, bool) {
+	entries := enc.entries[:0]
+	defer func() { enc.entries = entries[:0] }()
+	hasEvent := e.ID != "" || e.Seq != 0
+	for k, v := range e.Fields {
+		switch {
+		case k == "event", k == "canhgac", k == "canhgac.kql", strings.HasPrefix(k, "canhgac.kql."):
+			return nil, false
+		case k == "@timestamp",
+			k == "event.id" && e.ID != "",
+			k == "event.sequence" && e.Seq != 0,
+			k == "canhgac.source_id" && e.SourceID != "":
+			// Document writes these from the event itself.
+			continue
+		}
+		if !hasEvent && strings.HasPrefix(k, "event.") {
+			hasEvent = true
+		}
+		entries = append(entries, docEntry{key: k, value: v})
+	}
+	entries = append(entries, docEntry{key: "@timestamp", value: e.Timestamp.UTC().Format(ecs.TimeFormat)})
+	if e.ID != "" {
+		entries = append(entries, docEntry{key: "event.id", value: e.ID})
+	}
+	if e.Seq != 0 {
+		entries = append(entries, docEntry{key: "event.sequence", value: e.Seq})
+	}
+	if !hasEvent {
+		entries = append(entries, docEntry{key: "event", value: emptyObject})
+	}
+	if e.SourceID != "" {
+		entries = append(entries, docEntry{key: "canhgac.source_id", value: e.SourceID})
+	}
+	for _, f := range sortedTextFields {
+		if hasWords(e.Fields[f]) {
+			entries = append(entries, docEntry{key: "canhgac.kql", words: true})
+			break
+		}
+	}
+	return entries, true
+}
+
+// write writes the sorted entries as nested objects. open is the dotted
+// path of the innermost open object and depth its number of names.
+func (enc *Encoder) write(buf *bytes.Buffer, e *ecs.Event, entries []docEntry) error {
+	buf.WriteByte('{')
+	open, depth := "", 0
+	comma := false
+	member := func(name string) {
+		if comma {
+			buf.WriteByte(',')
+		}
+		jsonenc.AppendString(buf, name)
+		buf.WriteByte(':')
+	}
+	for _, en := range entries {
+		parent, parentDepth, leaf := "", 0, en.key
+		if i := strings.LastIndexByte(en.key, '.'); i >= 0 {
+			parent, parentDepth, leaf = en.key[:i], strings.Count(en.key, "."), en.key[i+1:]
+		}
+		common := commonDepth(open, depth, parent, parentDepth)
+		for ; depth > common; depth-- {
+			buf.WriteByte('}')
+			comma = true
+		}
+		rest := parent
+		for i := 0; i < common; i++ {
+			rest = rest[strings.IndexByte(rest, '.')+1:]
+		}
+		for depth < parentDepth {
+			name := rest
+			if i := strings.IndexByte(rest, '.'); i >= 0 {
+				name, rest = rest[:i], rest[i+1:]
+			}
+			member(name)
+			buf.WriteByte('{')
+			comma = false
+			depth++
+		}
+		open = parent
+		member(leaf)
+		if en.words {
+			writeWords(buf, e.Fields)
+		} else if err := AppendJSON(buf, en.value); err != nil {
+			return err
+		}
+		comma = true
+	}
+	for ; depth > 0; depth-- {
+		buf.WriteByte('}')
+	}
+	buf.WriteByte('}')
+	return nil
+}
+
+// commonDepth returns how many leading names the dotted paths a and b,
+// of depths da and db, share.
+func commonDepth(a string, da int, b string, db int) int {
+	n := 0
+	for n < da && n < db {
+		ia, ib := strings.IndexByte(a, '.'), strings.IndexByte(b, '.')
+		headA, headB := a, b
+		if ia >= 0 {
+			headA = a[:ia]
+		}
+		if ib >= 0 {
+			headB = b[:ib]
+		}
+		if headA != headB {
+			break
+		}
+		n++
+		a, b = a[len(headA):], b[len(headB):]
+		if len(a) > 0 {
+			a = a[1:]
+		}
+		if len(b) > 0 {
+			b = b[1:]
+		}
+	}
+	return n
+}
+
+// compareDotted orders dotted names as the objects they nest into are
+// written: name by name, each in byte order, so that "a.b" comes before
+// "a!" and every name follows the names it extends.
+func compareDotted(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		switch {
+		case ca == cb:
+			continue
+		case ca == '.':
+			return -1
+		case cb == '.':
+			return 1
+		case ca < cb:
+			return -1
+		default:
+			return 1
+		}
+	}
+	return len(a) - len(b)
+}
+
+// writeWords writes the canhgac.kql object of Document: the words of the
+// text fields that have any.
+func writeWords(buf *bytes.Buffer, fields ecs.Fields) {
+	buf.WriteString(`{"words":{`)
+	first := true
+	for _, f := range sortedTextFields {
+		v := fields[f]
+		if !hasWords(v) {
+			continue
+		}
+		if !first {
+			buf.WriteByte(',')
+		}
+		first = false
+		jsonenc.AppendString(buf, f)
+		buf.WriteByte(':')
+		switch v := v.(type) {
+		case string:
+			appendWords(buf, v)
+		case []string:
+			appendWordList(buf, len(v), func(i int) any { return v[i] })
+		case []any:
+			appendWordList(buf, len(v), func(i int) any { return v[i] })
+		}
+	}
+	buf.WriteString(`}}`)
+}
+
+// hasWords reports whether textWords(v) is not nil.
+func hasWords(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return stringHasWords(v)
+	case []string:
+		return slices.ContainsFunc(v, stringHasWords)
+	case []any:
+		return slices.ContainsFunc(v, func(item any) bool {
+			s, ok := item.(string)
+			return ok && stringHasWords(s)
+		})
+	}
+	return false
+}
+
+func stringHasWords(s string) bool {
+	for _, r := range s {
+		if _, ok := wordRune(r); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func appendWordList(buf *bytes.Buffer, n int, at func(int) any) {
+	buf.WriteByte('[')
+	first := true
+	for i := range n {
+		s, ok := at(i).(string)
+		if !ok || !stringHasWords(s) {
+			continue
+		}
+		if !first {
+			buf.WriteByte(',')
+		}
+		first = false
+		appendWords(buf, s)
+	}
+	buf.WriteByte(']')
+}
+
+// appendWords writes joinedWords(s) as a JSON string. Words contain only
+// letters, digits and private-use characters, none of which JSON escapes.
+func appendWords(buf *bytes.Buffer, s string) {
+	buf.WriteByte('"')
+	inWord, wrote := false, false
+	for _, r := range s {
+		lower, isWord := wordRune(r)
+		if !isWord {
+			inWord = false
+			continue
+		}
+		if !inWord && wrote {
+			buf.WriteByte(' ')
+		}
+		inWord, wrote = true, true
+		if lower < 0x80 {
+			buf.WriteByte(byte(lower))
+		} else {
+			buf.WriteRune(lower)
+		}
+	}
+	buf.WriteByte('"')
+}
+
+// AppendJSON writes a value of the types ecs.Fields allows as JSON,
+// without reflection, with the keys of objects sorted. Other types (never
+// produced by the parsers) fall back to encoding/json.
+func AppendJSON(buf *bytes.Buffer, v any) error {
+	switch v := v.(type) {
+	case nil:
+		buf.WriteString("null")
+	case string:
+		jsonenc.AppendString(buf, v)
+	case int64:
+		buf.WriteString(strconv.FormatInt(v, 10))
+	case int:
+		buf.WriteString(strconv.Itoa(v))
+	case uint64:
+		buf.WriteString(strconv.FormatUint(v, 10))
+	case float64:
+		appendFloat(buf, v)
+	case bool:
+		buf.WriteString(strconv.FormatBool(v))
+	case []string:
+		jsonenc.AppendStrings(buf, v)
+	case []any:
+		buf.WriteByte('[')
+		for i, item := range v {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := AppendJSON(buf, item); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		buf.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			jsonenc.AppendString(buf, k)
+			buf.WriteByte(':')
+			if err := AppendJSON(buf, v[k]); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+	case ecs.Fields:
+		return AppendJSON(buf, map[string]any(v))
+	default:
+		data, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		buf.Write(data)
+	}
+	return nil
+}
+
+// appendFloat writes a float as JSON. NaN and infinities have no JSON
+// form, so they are written as strings and stay visible in _source
+// instead of being changed silently.
+func appendFloat(buf *bytes.Buffer, f float64) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		jsonenc.AppendString(buf, strconv.FormatFloat(f, 'g', -1, 64))
+		return
+	}
+	buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+}
