@@ -257,7 +257,14 @@ const (
 type eventDecoder struct {
 	dec *jsontext.Decoder
 	r   bytes.Reader
+	// names holds the field names decoded so far, so that the few
+	// hundred names of a stream are allocated once and not per event.
+	names map[string]string
 }
+
+// maxInternedNames bounds eventDecoder.names; a stream of ever new field
+// names empties it when it is full.
+const maxInternedNames = 4096
 
 var decoderPool = sync.Pool{New: func() any {
 	d := &eventDecoder{}
@@ -405,13 +412,12 @@ func (d *eventDecoder) readObject() (map[string]any, error) {
 	if _, err := d.dec.ReadToken(); err != nil { // '{'
 		return nil, err
 	}
-	m := make(map[string]any)
+	m := make(map[string]any, 16)
 	for d.dec.PeekKind() != '}' {
-		nameTok, err := d.dec.ReadToken()
+		name, err := d.readName()
 		if err != nil {
 			return nil, err
 		}
-		name := nameTok.String()
 		v, err := d.readValue()
 		if err != nil {
 			return nil, fmt.Errorf("field %s: %w", name, err)
@@ -420,6 +426,29 @@ func (d *eventDecoder) readObject() (map[string]any, error) {
 	}
 	_, err := d.dec.ReadToken() // '}'
 	return m, err
+}
+
+// readName reads an object member name, interned in d.names.
+func (d *eventDecoder) readName() (string, error) {
+	raw, err := d.dec.ReadValue()
+	if err != nil {
+		return "", err
+	}
+	if len(raw) < 2 || bytes.IndexByte(raw, '\\') >= 0 {
+		// Escaped names are rare; they are unquoted and not interned.
+		name, err := jsontext.AppendUnquote(nil, raw)
+		return string(name), err
+	}
+	body := raw[1 : len(raw)-1]
+	if name, ok := d.names[string(body)]; ok {
+		return name, nil
+	}
+	if d.names == nil || len(d.names) >= maxInternedNames {
+		d.names = make(map[string]string)
+	}
+	name := string(body)
+	d.names[name] = name
+	return name, nil
 }
 
 // readValue reads one typed field value (see the format at the top of the file).
