@@ -345,20 +345,71 @@ func (p *Pipeline) countGap(source string, ev *ecs.Event) {
 }
 
 func (p *Pipeline) storeLoop(ctx context.Context, writes <-chan *pendingWrite) error {
+	inFlight := 1
+	if cs, ok := p.store.(ConcurrentStore); ok {
+		inFlight = max(cs.WritesInFlight(), 1)
+	}
+	// Writes run concurrently; finish takes their results in input order.
+	// slots bounds the writes started and not yet finished.
+	slots := make(chan struct{}, inFlight)
+	flights := make(chan *flight, inFlight)
+	failed := make(chan struct{})
+	finished := make(chan error, 1)
+	go func() { finished <- p.finish(flights, slots, failed) }()
+	for w := range writes {
+		select {
+		case slots <- struct{}{}:
+		case <-failed:
+			// A write failed for good (ctx ended): drain so the detection
+			// loop is not blocked on a full channel.
+			close(flights)
+			for range writes {
+			}
+			return <-finished
+		}
+		f := &flight{w: w, done: make(chan error, 1)}
+		flights <- f
+		go func() { f.done <- p.writeIfData(ctx, w) }()
+	}
+	close(flights)
+	return <-finished
+}
+
+// flight is a write in progress and its result.
+type flight struct {
+	w    *pendingWrite
+	done chan error
+}
+
+// writeIfData stores the write unless it only carries a snapshot.
+func (p *Pipeline) writeIfData(ctx context.Context, w *pendingWrite) error {
+	if len(w.write.Events)+len(w.write.DeadLetters)+len(w.write.Detections) == 0 {
+		return nil
+	}
+	return p.writeWithRetry(ctx, w)
+}
+
+// finish takes the writes in input order as they complete: it counts
+// them, saves the detection state they carry and commits their batches,
+// then frees their slot. After a failed write it closes failed, commits
+// nothing more and returns the error once every started write has ended.
+func (p *Pipeline) finish(flights <-chan *flight, slots <-chan struct{}, failed chan<- struct{}) error {
 	// waiting holds commits of written batches until a snapshot that has
 	// seen them is saved (only with a stateful detector).
 	var waiting []func()
-	for w := range writes {
-		// A write that only carries a snapshot has nothing to store.
-		hasData := len(w.write.Events)+len(w.write.DeadLetters)+len(w.write.Detections) > 0
-		if hasData {
-			if err := p.writeWithRetry(ctx, w); err != nil {
-				// Drain so the detection loop is not blocked on a full channel.
-				for range writes {
-				}
-				return err
-			}
+	var firstErr error
+	for f := range flights {
+		err := <-f.done
+		<-slots
+		if firstErr != nil {
+			continue
 		}
+		if err != nil {
+			firstErr = err
+			close(failed)
+			continue
+		}
+		w := f.w
 		if m := p.opts.Metrics; m != nil {
 			for source, n := range w.sources {
 				m.eventsOut.WithLabelValues(source).Add(float64(n))
@@ -384,7 +435,7 @@ func (p *Pipeline) storeLoop(ctx context.Context, writes <-chan *pendingWrite) e
 		}
 		waiting = waiting[:0]
 	}
-	return nil
+	return firstErr
 }
 
 // writeWithRetry retries a failed write with exponential backoff until it

@@ -366,3 +366,112 @@ func TestPipelineCommitsAfterBurstAndSilence(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// concurrentStore lets up to three writes run at once. Of each three
+// writes the first takes longest, so writes complete out of order.
+type concurrentStore struct {
+	*memoryStore
+	mu      sync.Mutex
+	running int
+	most    int
+	count   int
+	started chan struct{}
+}
+
+func (s *concurrentStore) WritesInFlight() int { return 3 }
+
+func (s *concurrentStore) WriteBatch(ctx context.Context, w *Write) error {
+	s.mu.Lock()
+	s.running++
+	s.most = max(s.most, s.running)
+	delay := time.Duration(3-s.count%3) * 30 * time.Millisecond
+	s.count++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.running--
+		s.mu.Unlock()
+	}()
+	s.started <- struct{}{}
+	select {
+	case <-time.After(delay):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.memoryStore.WriteBatch(ctx, w)
+}
+
+// TestPipelineConcurrentWritesCommitInOrder checks that with a
+// ConcurrentStore writes overlap, and that commits and detection state
+// saves still follow the input order.
+func TestPipelineConcurrentWritesCommitInOrder(t *testing.T) {
+	store := &concurrentStore{memoryStore: newMemoryStore(), started: make(chan struct{}, 100)}
+	var mu sync.Mutex
+	var commits, saved []string
+	save := func(state []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		saved = append(saved, string(state)+" after "+fmt.Sprint(len(commits))+" commits")
+		return nil
+	}
+	det := &countingDetector{}
+	p := New(store, det, Options{MaxWriteEvents: 4, SaveState: save, StateInterval: time.Nanosecond})
+	done := make(chan error)
+	go func() { done <- p.Run(context.Background()) }()
+	for i := 0; i < 6; i++ {
+		if err := p.Submit(context.Background(), makeBatch("f", i*4, 4, &commits, &mu)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if store.most < 2 {
+		t.Errorf("at most %d writes ran at once, want overlapping writes", store.most)
+	}
+	if len(store.events) != 24 {
+		t.Errorf("stored %d events, want 24", len(store.events))
+	}
+	if want := []string{"f:0", "f:4", "f:8", "f:12", "f:16", "f:20"}; fmt.Sprint(commits) != fmt.Sprint(want) {
+		t.Errorf("commits %v, want %v", commits, want)
+	}
+	for i, s := range saved {
+		// Every write carries a snapshot; the i-th is saved after the
+		// commits of the writes before it.
+		if i < 6 {
+			if want := fmt.Sprintf("%d after %d commits", (i+1)*4, i); s != want {
+				t.Errorf("save %d: %q, want %q", i, s, want)
+			}
+		}
+	}
+}
+
+// TestPipelineConcurrentWriteCancel checks that ending ctx while writes
+// are in flight commits none of them and ends Run.
+func TestPipelineConcurrentWriteCancel(t *testing.T) {
+	mem := newMemoryStore()
+	mem.gate = make(chan struct{}) // never opened: every write blocks
+	store := &concurrentStore{memoryStore: mem, started: make(chan struct{}, 100)}
+	var mu sync.Mutex
+	var commits []string
+	ctx, cancel := context.WithCancel(context.Background())
+	p := New(store, nil, Options{MaxWriteEvents: 4})
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	for i := 0; i < 5; i++ {
+		if err := p.Submit(ctx, makeBatch("f", i*4, 4, &commits, &mu)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		<-store.started
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v, want context.Canceled", err)
+	}
+	if len(commits) != 0 {
+		t.Errorf("commits %v after cancel, want none", commits)
+	}
+}

@@ -76,6 +76,16 @@ type Store interface {
 	WriteBatch(ctx context.Context, w *Write) error
 }
 
+// ConcurrentStore is a Store that gains from several writes of one
+// pipeline at a time, such as a cluster that indexes requests in
+// parallel. The pipeline keeps up to WritesInFlight writes going and
+// still commits and saves detection state in input order. A Store
+// without it gets one write at a time.
+type ConcurrentStore interface {
+	Store
+	WritesInFlight() int
+}
+
 // Detector runs the detection rules. It is called from one goroutine only.
 type Detector interface {
 	// Detect matches one event and calls emit for each detection, which

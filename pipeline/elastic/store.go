@@ -72,6 +72,11 @@ type Options struct {
 	// at once. A batch of at least 512 documents per worker is split into
 	// that many requests. Default 2.
 	BulkWorkers int `yaml:"bulk_workers"`
+	// WritesInFlight is the number of batches one pipeline writes at once
+	// (pipeline.ConcurrentStore). While the node indexes one batch the
+	// pipeline sends the next, so one busy Kafka partition is not held to
+	// one batch per bulk round trip. Commits keep their order. Default 2.
+	WritesInFlight int `yaml:"writes_in_flight"`
 	// RetryInitial is the first pause before a rejected (HTTP 429) or
 	// failed (5xx) document is sent again; it doubles up to RetryMax.
 	// Defaults 100ms and 10s.
@@ -173,6 +178,9 @@ func (o *Options) setDefaults() error {
 	if o.BulkWorkers <= 0 {
 		o.BulkWorkers = 2
 	}
+	if o.WritesInFlight <= 0 {
+		o.WritesInFlight = 2
+	}
 	if o.RetryInitial <= 0 {
 		o.RetryInitial = 100 * time.Millisecond
 	}
@@ -238,6 +246,10 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 
 // Region returns the store's region.
 func (s *Store) Region() string { return s.opts.Region }
+
+// WritesInFlight returns Options.WritesInFlight: how many WriteBatch calls
+// of one pipeline may run at once.
+func (s *Store) WritesInFlight() int { return s.opts.WritesInFlight }
 
 // Close releases idle connections. The Store must not be used afterwards.
 func (s *Store) Close() error {
@@ -367,3 +379,5 @@ func truncate(s string, n int) string {
 }
 
 var _ pipeline.Store = (*Store)(nil)
+
+var _ pipeline.ConcurrentStore = (*Store)(nil)
