@@ -18,6 +18,9 @@ type cachedValue struct {
 	isStr   bool   // str is valid
 	lower   string
 	lowered bool
+	// pairs is the pair set of lower, filled on first use (paired).
+	pairs  pairSet
+	paired bool
 }
 
 func (v *cachedValue) lowerStr() string {
@@ -31,7 +34,7 @@ func (v *cachedValue) lowerStr() string {
 func (v *cachedValue) set(raw any, present bool) {
 	v.present = present
 	v.raw = raw
-	v.lowered = false
+	v.lowered, v.paired = false, false
 	v.str, v.isStr = ecs.ScalarString(raw)
 }
 
@@ -204,6 +207,9 @@ func (e *Engine) matchScalar(m *valueMatcher, v *cachedValue) bool {
 		s := v.str
 		if !m.cased {
 			s = v.lowerStr()
+			if m.npairs > 0 && len(s) >= pairFilterMinLen && !v.mayContain(m) {
+				return false
+			}
 		}
 		return matchString(m.op, s, m.s)
 	case opGlob:

@@ -55,6 +55,10 @@ type valueMatcher struct {
 	// value expands to (windash, base64offset, placeholders) share it, so
 	// the all modifier requires one matching variant per written value.
 	group int
+	// pairs are byte pairs of s for a case-insensitive contains, checked
+	// against the value's pair set before the scan (npairs of them).
+	pairs  [maxPatternPairs]uint16
+	npairs uint8
 }
 
 // fieldMatcher is one "field|modifiers: values" item of a selection.
@@ -548,7 +552,11 @@ func stringMatcher(s sigmaString, match string, cased bool, text string) valueMa
 		case "endswith":
 			op = opSuffix
 		}
-		return valueMatcher{op: op, s: fold(s.text()), cased: cased, text: text}
+		m := valueMatcher{op: op, s: fold(s.text()), cased: cased, text: text}
+		if op == opContains && !cased {
+			m.pairs, m.npairs = patternPairs(m.s)
+		}
+		return m
 	}
 	var toks []globToken
 	if match == "contains" || match == "endswith" {
