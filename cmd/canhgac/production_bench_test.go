@@ -209,8 +209,8 @@ func BenchmarkProductionPipeline(b *testing.B) {
 	b.ReportMetric(float64(events)/pipeCPU.Seconds(), "events/pipeline-cpu-s")
 }
 
-// printLatencies logs the pipeline's latency histograms and write counts
-// from its /metrics at addr.
+// printLatencies logs the sums and counts of the pipeline's latency
+// histograms and its bulk retries, from its /metrics at addr.
 func printLatencies(b *testing.B, addr string) {
 	res, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
@@ -220,7 +220,8 @@ func printLatencies(b *testing.B, addr string) {
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.Contains(line, "_seconds_sum") || strings.Contains(line, "_seconds_count") {
+		if strings.Contains(line, "_seconds_sum") || strings.Contains(line, "_seconds_count") ||
+			strings.HasPrefix(line, "canhgac_elastic_retries_total") {
 			b.Log(line)
 		}
 	}

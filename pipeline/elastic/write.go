@@ -101,11 +101,12 @@ func classify(status int, e *esError) outcome {
 // It is not atomic: on error part of the batch may be stored, and the
 // caller writes the batch again.
 func (s *Store) WriteBatch(ctx context.Context, w *pipeline.Write) error {
-	var buf bytes.Buffer
+	var docs bytes.Buffer
+	docs.Grow(len(w.Events) * typicalDocBytes)
 	var enc esquery.Encoder
 	items := make([]item, 0, len(w.Events)+len(w.DeadLetters))
 	for _, ev := range w.Events {
-		it, err := s.eventItem(ev, &buf, &enc)
+		it, err := s.eventItem(ev, &docs, &enc)
 		if err != nil {
 			return err
 		}
@@ -131,17 +132,26 @@ func (s *Store) WriteBatch(ctx context.Context, w *pipeline.Write) error {
 	return nil
 }
 
-// eventItem encodes one event. Its document bytes stay valid after buf
-// grows, because they are copied.
-func (s *Store) eventItem(ev *ecs.Event, buf *bytes.Buffer, enc *esquery.Encoder) (item, error) {
+// typicalDocBytes is about the size of one event's document, to size the
+// buffer of a batch's documents up front.
+const typicalDocBytes = 1024
+
+// eventItem encodes one event at the end of docs, which collects the
+// documents of a batch, and points the item at its bytes. A bytes.Buffer
+// that is only written to never moves bytes already written: when it grows
+// it copies them to a new array and leaves the old one as it was, so
+// earlier items stay valid.
+func (s *Store) eventItem(ev *ecs.Event, docs *bytes.Buffer, enc *esquery.Encoder) (item, error) {
 	if ev.ID == "" {
 		return item{}, fmt.Errorf("write batch: event of source %q at sequence %d has no id", ev.SourceID, ev.Seq)
 	}
-	buf.Reset()
-	if err := enc.Append(buf, ev); err != nil {
+	start := docs.Len()
+	if err := enc.Append(docs, ev); err != nil {
+		docs.Truncate(start)
 		return item{}, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
-	return item{stream: s.streamOf(ev), id: ev.ID, doc: bytes.Clone(buf.Bytes()), event: ev}, nil
+	end := docs.Len()
+	return item{stream: s.streamOf(ev), id: ev.ID, doc: docs.Bytes()[start:end:end], event: ev}, nil
 }
 
 // deadLetterDoc is the document of a dead letter.
@@ -372,6 +382,7 @@ func (s *Store) bulk(ctx context.Context, items []item) ([]itemResult, error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			var body bytes.Buffer
+			body.Grow(c.size)
 			for j := c.start; j < c.end; j++ {
 				appendAction(&body, &items[j])
 			}
@@ -390,8 +401,9 @@ func (s *Store) bulk(ctx context.Context, items []item) ([]itemResult, error) {
 	return results, nil
 }
 
-// chunk is a range of items sent in one request.
-type chunk struct{ start, end int }
+// chunk is a range of items sent in one request, and about the size of
+// its body in bytes.
+type chunk struct{ start, end, size int }
 
 // chunks splits items into requests of at most BulkMaxBytes, and a large
 // batch into at least BulkWorkers requests so the node indexes them in
@@ -406,13 +418,13 @@ func (s *Store) chunks(items []item) []chunk {
 	for i := range items {
 		n := len(items[i].doc) + len(items[i].id) + len(items[i].stream) + 40
 		if i > start && (size+n > s.opts.BulkMaxBytes || i-start >= perChunk) {
-			out = append(out, chunk{start, i})
+			out = append(out, chunk{start, i, size})
 			start, size = i, 0
 		}
 		size += n
 	}
 	if start < len(items) {
-		out = append(out, chunk{start, len(items)})
+		out = append(out, chunk{start, len(items), size})
 	}
 	return out
 }
