@@ -10,6 +10,16 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// plain marks the bytes that AppendString copies as they are: printable
+// ASCII other than the quote and the backslash. A table lookup per byte
+// costs less than the comparisons on long log lines.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // AppendString writes s to buf as a quoted JSON string. Invalid UTF-8
 // bytes become U+FFFD, and U+2028 and U+2029 are escaped, as
 // encoding/json does.
@@ -18,11 +28,11 @@ func AppendString(buf *bytes.Buffer, s string) {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plain[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			buf.WriteString(s[start:i])
 			switch c {
 			case '"', '\\':
