@@ -266,9 +266,14 @@ type eventDecoder struct {
 // names empties it when it is full.
 const maxInternedNames = 4096
 
+// decoderOptions let duplicate names through the JSON decoder: readObject
+// rejects duplicate field names with a map lookup, which costs less than
+// the decoder's name tracking, and decode rejects repeated members.
+var decoderOptions = jsontext.AllowDuplicateNames(true)
+
 var decoderPool = sync.Pool{New: func() any {
 	d := &eventDecoder{}
-	d.dec = jsontext.NewDecoder(&d.r)
+	d.dec = jsontext.NewDecoder(&d.r, decoderOptions)
 	return d
 }}
 
@@ -281,7 +286,7 @@ func DecodeEvent(data []byte) (*ecs.Event, error) {
 	d := decoderPool.Get().(*eventDecoder)
 	defer decoderPool.Put(d)
 	d.r.Reset(data)
-	d.dec.Reset(&d.r)
+	d.dec.Reset(&d.r, decoderOptions)
 
 	ev, err := d.decode()
 	if err != nil {
@@ -313,12 +318,17 @@ func (d *eventDecoder) decode() (*ecs.Event, error) {
 
 	ev := &ecs.Event{}
 	sawVersion := false
+	seen := make(map[string]bool, 6)
 	for d.dec.PeekKind() != '}' {
 		nameTok, err := d.dec.ReadToken()
 		if err != nil {
 			return nil, err
 		}
 		name := nameTok.String()
+		if seen[name] {
+			return nil, invalidEvent("member %q appears twice", name)
+		}
+		seen[name] = true
 		switch name {
 		case "v":
 			n, err := d.readUint(name)
@@ -421,6 +431,9 @@ func (d *eventDecoder) readObject() (map[string]any, error) {
 		v, err := d.readValue()
 		if err != nil {
 			return nil, fmt.Errorf("field %s: %w", name, err)
+		}
+		if _, dup := m[name]; dup {
+			return nil, invalidEvent("field %s appears twice", name)
 		}
 		m[name] = v
 	}

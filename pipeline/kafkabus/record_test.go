@@ -272,3 +272,17 @@ func TestKeyPartitionMatchesSarama(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeEventRejectsRepeatedNames(t *testing.T) {
+	for _, data := range []string{
+		`{"v":1,"id":"a","id":"b"}`,
+		`{"v":1,"fields":{"user.name":"a","user.name":"b"}}`,
+		`{"v":1,"fields":{"x":{"map":{"k":1,"k":2}}}}`,
+	} {
+		_, err := DecodeEvent([]byte(data))
+		var de *DecodeError
+		if !errors.As(err, &de) || de.Reason != ReasonInvalidEvent {
+			t.Errorf("DecodeEvent(%s) = %v, want an invalid event error", data, err)
+		}
+	}
+}
