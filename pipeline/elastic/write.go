@@ -101,12 +101,13 @@ func classify(status int, e *esError) outcome {
 // It is not atomic: on error part of the batch may be stored, and the
 // caller writes the batch again.
 func (s *Store) WriteBatch(ctx context.Context, w *pipeline.Write) error {
-	var docs bytes.Buffer
-	docs.Grow(len(w.Events) * typicalDocBytes)
+	docs := getBuffer(len(w.Events) * typicalDocBytes)
+	// The items point into docs until the requests are done.
+	defer putBuffer(docs)
 	var enc esquery.Encoder
 	items := make([]item, 0, len(w.Events)+len(w.DeadLetters))
 	for _, ev := range w.Events {
-		it, err := s.eventItem(ev, &docs, &enc)
+		it, err := s.eventItem(ev, docs, &enc)
 		if err != nil {
 			return err
 		}
@@ -130,6 +131,32 @@ func (s *Store) WriteBatch(ctx context.Context, w *pipeline.Write) error {
 		return err
 	}
 	return nil
+}
+
+// buffers keeps the buffers of batches' documents and _bulk bodies for
+// the next batch. Fresh megabytes cost page faults on first use, which
+// took more CPU than encoding the documents.
+var buffers sync.Pool
+
+// maxPooledBytes bounds the buffers kept, so one huge batch does not
+// hold its memory for good.
+const maxPooledBytes = 64 << 20
+
+// getBuffer returns an empty buffer with room for at least size bytes.
+func getBuffer(size int) *bytes.Buffer {
+	b, _ := buffers.Get().(*bytes.Buffer)
+	if b == nil {
+		b = new(bytes.Buffer)
+	}
+	b.Reset()
+	b.Grow(size)
+	return b
+}
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBytes {
+		buffers.Put(b)
+	}
 }
 
 // typicalDocBytes is about the size of one event's document, to size the
@@ -381,10 +408,12 @@ func (s *Store) bulk(ctx context.Context, items []item) ([]itemResult, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			var body bytes.Buffer
-			body.Grow(c.size)
+			body := getBuffer(c.size)
+			// s.do has closed the response when bulkRequest returns, so
+			// the transport no longer reads the body.
+			defer putBuffer(body)
 			for j := c.start; j < c.end; j++ {
-				appendAction(&body, &items[j])
+				appendAction(body, &items[j])
 			}
 			rs, err := s.bulkRequest(ctx, body.Bytes(), c.end-c.start)
 			if err != nil {
