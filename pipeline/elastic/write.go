@@ -135,27 +135,36 @@ func (s *Store) WriteBatch(ctx context.Context, w *pipeline.Write) error {
 
 // buffers keeps the buffers of batches' documents and _bulk bodies for
 // the next batch. Fresh megabytes cost page faults on first use, which
-// took more CPU than encoding the documents.
-var buffers sync.Pool
+// took more CPU than encoding the documents. A channel keeps them across
+// garbage collections, which empty a sync.Pool.
+var buffers = make(chan *bytes.Buffer, 8)
 
-// maxPooledBytes bounds the buffers kept, so one huge batch does not
-// hold its memory for good.
-const maxPooledBytes = 64 << 20
+// maxPooledBytes bounds the buffers kept, so at most 8 × 16 MiB stay
+// allocated between batches.
+const maxPooledBytes = 16 << 20
 
 // getBuffer returns an empty buffer with room for at least size bytes.
 func getBuffer(size int) *bytes.Buffer {
-	b, _ := buffers.Get().(*bytes.Buffer)
-	if b == nil {
+	var b *bytes.Buffer
+	select {
+	case b = <-buffers:
+		b.Reset()
+	default:
 		b = new(bytes.Buffer)
 	}
-	b.Reset()
 	b.Grow(size)
 	return b
 }
 
+// putBuffer keeps b for a later getBuffer, unless it is too large or
+// enough buffers are kept.
 func putBuffer(b *bytes.Buffer) {
-	if b.Cap() <= maxPooledBytes {
-		buffers.Put(b)
+	if b.Cap() > maxPooledBytes {
+		return
+	}
+	select {
+	case buffers <- b:
+	default:
 	}
 }
 
