@@ -18,20 +18,50 @@ import (
 // returns, byte for byte, without building the nested maps: it sorts the
 // dotted field names once and opens and closes the objects on the way.
 // The pipeline encodes every stored event, and the maps cost more than the
-// rest of the encoding. An Encoder keeps its scratch space between calls
-// and is not safe for concurrent use; the zero value is ready to use.
+// rest of the encoding. Events of one source mostly have the same names,
+// so the Encoder keeps the last sorted order and reuses it while the names
+// stay the same. An Encoder keeps its scratch space between calls and is
+// not safe for concurrent use; the zero value is ready to use.
 type Encoder struct {
 	entries []docEntry
+	// order is the sorted entries of the last event sorted, without
+	// values; skipped are that event's fields that Document overwrites,
+	// fields its number of fields, and shape its shapeOf.
+	order   []docEntry
+	skipped []string
+	fields  int
+	shape   uint8
 }
 
-// docEntry is one leaf of the document: a dotted name and its value. The
-// words entry (canhgac.kql) has no value; its object is written from the
-// event's text fields.
+// docEntry is one leaf of the document: a dotted name, where its value
+// comes from, and the value.
 type docEntry struct {
 	key   string
+	kind  entryKind
 	value any
-	words bool
 }
+
+// entryKind says where a leaf's value comes from.
+type entryKind uint8
+
+const (
+	entryField      entryKind = iota // the event field of the same name
+	entryTimestamp                   // @timestamp
+	entryID                          // event.id
+	entrySeq                         // event.sequence
+	entrySource                      // canhgac.source_id
+	entryEmptyEvent                  // the event object of an event without event fields
+	entryWords                       // canhgac.kql, written from the text fields
+)
+
+// Bits of Encoder.shape: the parts of an event besides its field names
+// that decide the document's leaves.
+const (
+	shapeID uint8 = 1 << iota
+	shapeSeq
+	shapeSource
+	shapeWords
+)
 
 // emptyObject is the empty event object that Document adds to an event
 // without event fields.
@@ -49,7 +79,11 @@ var sortedTextFields = func() []string {
 // fields at the names Document writes itself) are encoded through
 // Document, so the output is always Document's.
 func (enc *Encoder) Append(buf *bytes.Buffer, e *ecs.Event) error {
-	entries, ok := enc.collect(e)
+	shape := shapeOf(e)
+	if entries, ok := enc.reuse(e, shape); ok {
+		return enc.write(buf, e, entries)
+	}
+	entries, ok := enc.collect(e, shape)
 	if !ok {
 		return AppendJSON(buf, Document(e))
 	}
@@ -60,14 +94,90 @@ func (enc *Encoder) Append(buf *bytes.Buffer, e *ecs.Event) error {
 			return AppendJSON(buf, Document(e))
 		}
 	}
+	enc.order = enc.order[:0]
+	for _, en := range entries {
+		en.value = nil
+		enc.order = append(enc.order, en)
+	}
+	enc.fields, enc.shape = len(e.Fields), shape
 	return enc.write(buf, e, entries)
 }
 
-// collect gathers the document's leaves, or reports false when the event
-// needs Document's handling of colliding names.
-func (enc *Encoder) collect(e *ecs.Event) ([]docEntry, bool) {
+func shapeOf(e *ecs.Event) uint8 {
+	var shape uint8
+	if e.ID != "" {
+		shape |= shapeID
+	}
+	if e.Seq != 0 {
+		shape |= shapeSeq
+	}
+	if e.SourceID != "" {
+		shape |= shapeSource
+	}
+	for _, f := range sortedTextFields {
+		if hasWords(e.Fields[f]) {
+			shape |= shapeWords
+			break
+		}
+	}
+	return shape
+}
+
+// reuse fills the last sorted order with the values of e when e has the
+// same shape and field names: the same number of fields, and each name
+// of the order and each skipped name present.
+func (enc *Encoder) reuse(e *ecs.Event, shape uint8) ([]docEntry, bool) {
+	if len(enc.order) == 0 || shape != enc.shape || len(e.Fields) != enc.fields {
+		return nil, false
+	}
+	for _, k := range enc.skipped {
+		if _, ok := e.Fields[k]; !ok {
+			return nil, false
+		}
+	}
+	entries := enc.entries[:0]
+	for _, en := range enc.order {
+		if en.kind == entryField {
+			v, ok := e.Fields[en.key]
+			if !ok {
+				enc.entries = entries[:0]
+				return nil, false
+			}
+			en.value = v
+		} else {
+			en.value = leafValue(e, en.kind)
+		}
+		entries = append(entries, en)
+	}
+	enc.entries = entries[:0]
+	return entries, true
+}
+
+// leafValue returns the value of a leaf that Document writes from the
+// event itself.
+func leafValue(e *ecs.Event, kind entryKind) any {
+	switch kind {
+	case entryTimestamp:
+		return e.Timestamp.UTC().Format(ecs.TimeFormat)
+	case entryID:
+		return e.ID
+	case entrySeq:
+		return e.Seq
+	case entrySource:
+		return e.SourceID
+	case entryEmptyEvent:
+		return emptyObject
+	}
+	return nil
+}
+
+// collect gathers the document's leaves and notes the fields it skips,
+// or reports false when the event needs Document's handling of colliding
+// names.
+func (enc *Encoder) collect(e *ecs.Event, shape uint8) ([]docEntry, bool) {
 	entries := enc.entries[:0]
 	defer func() { enc.entries = entries[:0] }()
+	enc.order, enc.skipped = enc.order[:0], enc.skipped[:0]
 	hasEvent := e.ID != "" || e.Seq != 0
 	for k, v := range e.Fields {
 		switch {
@@ -78,6 +188,7 @@ func (enc *Encoder) collect(e *ecs.Event) ([]docEntry, bool) {
 			k == "event.sequence" && e.Seq != 0,
 			k == "canhgac.source_id" && e.SourceID != "":
 			// Document writes these from the event itself.
+			enc.skipped = append(enc.skipped, k)
 			continue
 		}
 		if !hasEvent && strings.HasPrefix(k, "event.") {
@@ -85,24 +196,24 @@ func (enc *Encoder) collect(e *ecs.Event) ([]docEntry, bool) {
 		}
 		entries = append(entries, docEntry{key: k, value: v})
 	}
-	entries = append(entries, docEntry{key: "@timestamp", value: e.Timestamp.UTC().Format(ecs.TimeFormat)})
+	extra := func(key string, kind entryKind) {
+		entries = append(entries, docEntry{key: key, kind: kind, value: leafValue(e, kind)})
+	}
+	extra("@timestamp", entryTimestamp)
 	if e.ID != "" {
-		entries = append(entries, docEntry{key: "event.id", value: e.ID})
+		extra("event.id", entryID)
 	}
 	if e.Seq != 0 {
-		entries = append(entries, docEntry{key: "event.sequence", value: e.Seq})
+		extra("event.sequence", entrySeq)
 	}
 	if !hasEvent {
-		entries = append(entries, docEntry{key: "event", value: emptyObject})
+		extra("event", entryEmptyEvent)
 	}
 	if e.SourceID != "" {
-		entries = append(entries, docEntry{key: "canhgac.source_id", value: e.SourceID})
+		extra("canhgac.source_id", entrySource)
 	}
-	for _, f := range sortedTextFields {
-		if hasWords(e.Fields[f]) {
-			entries = append(entries, docEntry{key: "canhgac.kql", words: true})
-			break
-		}
+	if shape&shapeWords != 0 {
+		extra("canhgac.kql", entryWords)
 	}
 	return entries, true
 }
@@ -146,7 +257,7 @@ func (enc *Encoder) write(buf *bytes.Buffer, e *ecs.Event, entries []docEntry) e
 		}
 		open = parent
 		member(leaf)
-		if en.words {
+		if en.kind == entryWords {
 			writeWords(buf, e.Fields)
 		} else if err := AppendJSON(buf, en.value); err != nil {
 			return err

@@ -97,9 +97,22 @@ func FuzzEncoder(f *testing.F) {
 				fields[name] = []any{value, 1.5, map[string]any{name: value}}
 			}
 		}
+		// The same names with other values, and one name changed, check
+		// the reuse of the last order.
+		renamed := ecs.Fields{}
+		for k, v := range fields {
+			renamed[k] = v
+		}
+		for k, v := range fields {
+			delete(renamed, k)
+			renamed[k+"x"] = v
+			break
+		}
 		var enc Encoder
 		for _, e := range []*ecs.Event{
 			{ID: value, SourceID: "src", Seq: 1, Fields: fields},
+			{ID: value + "2", SourceID: "src", Seq: 2, Fields: fields},
+			{ID: value, SourceID: "src", Seq: 3, Fields: renamed},
 			{Fields: fields},
 		} {
 			got := encoded(t, &enc, e)
@@ -111,6 +124,30 @@ func FuzzEncoder(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEncoderReusedOrder encodes events whose names change while their
+// number and shape stay the same, so the Encoder must notice that the
+// last order no longer fits.
+func TestEncoderReusedOrder(t *testing.T) {
+	ts := time.Date(2026, 12, 5, 1, 2, 3, 0, time.UTC)
+	events := []*ecs.Event{
+		{ID: "1", Timestamp: ts, Fields: ecs.Fields{"a.b": "1", "c": "2", "message": "one"}},
+		{ID: "2", Timestamp: ts, Fields: ecs.Fields{"a.b": "3", "c": "4", "message": "two"}},
+		{ID: "3", Timestamp: ts, Fields: ecs.Fields{"a.b": "5", "d": "6", "message": "three"}},
+		{ID: "4", Timestamp: ts, Fields: ecs.Fields{"a.b": "5", "d": "6", "message": "..."}},
+		{ID: "5", Timestamp: ts, Fields: ecs.Fields{"a.b": "5", "@timestamp": "x", "message": "five"}},
+		{ID: "6", Timestamp: ts, Fields: ecs.Fields{"a.b": "5", "e": "x", "message": "six"}},
+		{ID: "7", Timestamp: ts, Seq: 7, Fields: ecs.Fields{"a.b": "5", "e": "x", "message": "seven"}},
+		{ID: "8", Timestamp: ts, Fields: ecs.Fields{"a": "5", "a.b": "x", "message": "eight"}},
+		{ID: "9", Timestamp: ts, Fields: ecs.Fields{"a": "5", "a.b": "x", "message": "nine"}},
+	}
+	var enc Encoder
+	for _, e := range events {
+		if got, want := encoded(t, &enc, e), viaDocument(t, e); got != want {
+			t.Errorf("event %s:\n got %s\nwant %s", e.ID, got, want)
+		}
+	}
 }
 
 func BenchmarkEncoder(b *testing.B) {
