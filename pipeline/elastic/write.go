@@ -101,9 +101,9 @@ func classify(status int, e *esError) outcome {
 // It is not atomic: on error part of the batch may be stored, and the
 // caller writes the batch again.
 func (s *Store) WriteBatch(ctx context.Context, w *pipeline.Write) error {
-	docs := getBuffer(len(w.Events) * typicalDocBytes)
+	docs := getBuffer(docBuffers, len(w.Events)*typicalDocBytes)
 	// The items point into docs until the requests are done.
-	defer putBuffer(docs)
+	defer putBuffer(docBuffers, docs)
 	var enc esquery.Encoder
 	items := make([]item, 0, len(w.Events)+len(w.DeadLetters))
 	for _, ev := range w.Events {
@@ -133,21 +133,27 @@ func (s *Store) WriteBatch(ctx context.Context, w *pipeline.Write) error {
 	return nil
 }
 
-// buffers keeps the buffers of batches' documents and _bulk bodies for
-// the next batch. Fresh megabytes cost page faults on first use, which
-// took more CPU than encoding the documents. A channel keeps them across
-// garbage collections, which empty a sync.Pool.
-var buffers = make(chan *bytes.Buffer, 8)
+// docBuffers and bodyBuffers keep the buffers of batches' documents and
+// of _bulk bodies for the next batch. Fresh megabytes cost page faults on
+// first use, which took more CPU than encoding the documents. Channels
+// keep them across garbage collections, which empty a sync.Pool, and one
+// for each use keeps a small body buffer from growing into a batch's
+// documents.
+var (
+	docBuffers  = make(chan *bytes.Buffer, 4)
+	bodyBuffers = make(chan *bytes.Buffer, 8)
+)
 
-// maxPooledBytes bounds the buffers kept, so at most 8 × 16 MiB stay
+// maxPooledBytes bounds the buffers kept, so at most 12 × 16 MiB stay
 // allocated between batches.
 const maxPooledBytes = 16 << 20
 
-// getBuffer returns an empty buffer with room for at least size bytes.
-func getBuffer(size int) *bytes.Buffer {
+// getBuffer returns an empty buffer of pool with room for at least size
+// bytes.
+func getBuffer(pool chan *bytes.Buffer, size int) *bytes.Buffer {
 	var b *bytes.Buffer
 	select {
-	case b = <-buffers:
+	case b = <-pool:
 		b.Reset()
 	default:
 		b = new(bytes.Buffer)
@@ -156,21 +162,21 @@ func getBuffer(size int) *bytes.Buffer {
 	return b
 }
 
-// putBuffer keeps b for a later getBuffer, unless it is too large or
-// enough buffers are kept.
-func putBuffer(b *bytes.Buffer) {
+// putBuffer keeps b in pool for a later getBuffer, unless it is too large
+// or the pool is full.
+func putBuffer(pool chan *bytes.Buffer, b *bytes.Buffer) {
 	if b.Cap() > maxPooledBytes {
 		return
 	}
 	select {
-	case buffers <- b:
+	case pool <- b:
 	default:
 	}
 }
 
 // typicalDocBytes is about the size of one event's document, to size the
 // buffer of a batch's documents up front.
-const typicalDocBytes = 1024
+const typicalDocBytes = 1280
 
 // eventItem encodes one event at the end of docs, which collects the
 // documents of a batch, and points the item at its bytes. A bytes.Buffer
@@ -417,10 +423,10 @@ func (s *Store) bulk(ctx context.Context, items []item) ([]itemResult, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			body := getBuffer(c.size)
+			body := getBuffer(bodyBuffers, c.size)
 			// s.do has closed the response when bulkRequest returns, so
 			// the transport no longer reads the body.
-			defer putBuffer(body)
+			defer putBuffer(bodyBuffers, body)
 			for j := c.start; j < c.end; j++ {
 				appendAction(body, &items[j])
 			}
