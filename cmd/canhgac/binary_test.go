@@ -17,13 +17,23 @@ import (
 
 var (
 	buildOnce sync.Once
+	binDir    string
 	binPath   string
 	buildErr  error
 )
 
-// binary builds cmd/canhgac once per test run, for tests that must run it
-// as a separate process (kill -9, signals, real sockets).
-func binary(t *testing.T) string {
+// TestMain removes the binary that binary built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds cmd/canhgac once per test run, for tests and benchmarks
+// that must run it as a separate process (kill -9, signals, real sockets).
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "canhgac-bin")
@@ -31,6 +41,7 @@ func binary(t *testing.T) string {
 			buildErr = err
 			return
 		}
+		binDir = dir
 		binPath = filepath.Join(dir, "canhgac")
 		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {

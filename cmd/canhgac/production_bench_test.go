@@ -5,44 +5,14 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/canhgac/canhgac/internal/itest"
 )
-
-var (
-	benchBuildOnce sync.Once
-	benchBinPath   string
-	benchBuildErr  error
-)
-
-// benchBinary builds cmd/canhgac once per benchmark run, as binary does
-// for tests.
-func benchBinary(t testing.TB) string {
-	t.Helper()
-	benchBuildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "canhgac-bench-bin")
-		if err != nil {
-			benchBuildErr = err
-			return
-		}
-		benchBinPath = filepath.Join(dir, "canhgac")
-		out, err := exec.Command("go", "build", "-o", benchBinPath, ".").CombinedOutput()
-		if err != nil {
-			benchBuildErr = fmt.Errorf("%w\n%s", err, out)
-		}
-	})
-	if benchBuildErr != nil {
-		t.Fatalf("go build: %v", benchBuildErr)
-	}
-	return benchBinPath
-}
 
 // clockTicks is the kernel's USER_HZ, the unit of the CPU times in
 // /proc/PID/stat; it is 100 on every Linux architecture Go supports.

@@ -83,7 +83,7 @@ type process struct {
 func (e *prodEnv) start(t testing.TB, command, dataName string, args ...string) *process {
 	t.Helper()
 	all := append([]string{command, "--lang", "en", "--config", e.config, "--data", filepath.Join(e.dir, dataName)}, args...)
-	cmd := exec.Command(binaryFor(t), all...)
+	cmd := exec.Command(binary(t), all...)
 	p := &process{name: command, cmd: cmd, stderr: &lockedBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout = p.stderr
 	cmd.Stderr = p.stderr
@@ -98,14 +98,6 @@ func (e *prodEnv) start(t testing.TB, command, dataName string, args ...string) 
 		}
 	})
 	return p
-}
-
-// binaryFor returns the built canhgac binary for a test or a benchmark.
-func binaryFor(t testing.TB) string {
-	if tt, ok := t.(*testing.T); ok {
-		return binary(tt)
-	}
-	return benchBinary(t)
 }
 
 // stop sends SIGINT and waits for a clean exit.
