@@ -7,7 +7,7 @@ package sigma
 // rejected without a scan. A set bit may come from another pair, so a
 // pattern that passes is still checked with strings.Contains.
 
-// pairFilterMinLen is the shortest value worth a pair set; shorter values
+// pairFilterMinLen is the shortest value worth a pair set. Shorter values
 // are scanned directly.
 const pairFilterMinLen = 32
 

@@ -257,13 +257,13 @@ const (
 type eventDecoder struct {
 	dec *jsontext.Decoder
 	r   bytes.Reader
-	// names holds the field names decoded so far, so that the few
+	// names contains the field names decoded so far, so that the few
 	// hundred names of a stream are allocated once and not per event.
 	names map[string]string
 }
 
-// maxInternedNames bounds eventDecoder.names; a stream of ever new field
-// names empties it when it is full.
+// maxInternedNames bounds eventDecoder.names. A full map starts again
+// empty, so a stream of ever new field names cannot grow it without bound.
 const maxInternedNames = 4096
 
 // decoderOptions let duplicate names through the JSON decoder: readObject
@@ -448,7 +448,7 @@ func (d *eventDecoder) readName() (string, error) {
 		return "", err
 	}
 	if len(raw) < 2 || bytes.IndexByte(raw, '\\') >= 0 {
-		// Escaped names are rare; they are unquoted and not interned.
+		// Escaped names are rare, so they are unquoted and not interned.
 		name, err := jsontext.AppendUnquote(nil, raw)
 		return string(name), err
 	}
