@@ -40,6 +40,10 @@ type ConsumerOptions struct {
 	// RetryBackoff is the wait before calling Assigned or HandleBatch
 	// again after it returned an error. Default 1s.
 	RetryBackoff time.Duration `yaml:"retry_backoff"`
+	// CommitInterval is how often the offsets of committed batches are
+	// sent to Kafka. A crash replays at most this much stored input,
+	// which the store and the detectors recognise. Default 1s.
+	CommitInterval time.Duration `yaml:"commit_interval"`
 }
 
 func (o ConsumerOptions) withDefaults() ConsumerOptions {
@@ -60,6 +64,9 @@ func (o ConsumerOptions) withDefaults() ConsumerOptions {
 	}
 	if o.RetryBackoff <= 0 {
 		o.RetryBackoff = time.Second
+	}
+	if o.CommitInterval <= 0 {
+		o.CommitInterval = time.Second
 	}
 	return o
 }
@@ -124,9 +131,12 @@ func (b *Batch) Len() int { return len(b.Events) + len(b.DeadLetters) }
 
 // Commit records that the batch is stored. The group's offset moves past a
 // batch only when it and every earlier batch of the partition are
-// committed, so batches may be committed out of order. The offset commit is
-// synchronous; a failed offset commit is logged, counted in
-// canhgac_kafka_consumer_errors_total and retried with the next Commit.
+// committed, so batches may be committed out of order. Commit marks the
+// offset; the marked offsets go to Kafka every CommitInterval and when the
+// partition is revoked. A sarama client sends one request at a time to a
+// broker, so a synchronous commit per batch waited behind each fetch and
+// held the pipeline back. A failed offset commit is logged, counted in
+// canhgac_kafka_consumer_errors_total and retried with the next one.
 // Commit returns ErrRevoked after the partition was revoked.
 func (b *Batch) Commit() error { return b.claim.commit(b) }
 
@@ -166,7 +176,6 @@ func (c *claimState) commit(b *Batch) error {
 		return nil
 	}
 	c.session.MarkOffset(c.tp.Topic, c.tp.Partition, mark, "")
-	c.session.Commit()
 	c.committedNext = mark
 	c.lag.Set(float64(max(c.highWater-c.committedNext, 0)))
 	return nil
@@ -195,8 +204,8 @@ func (c *claimState) revoke() {
 
 // Consumer reads topics as a member of a consumer group and hands each
 // claimed partition's messages to a Handler in batches. Offsets move only
-// through Batch.Commit: auto-commit is off, and sarama commits only offsets
-// marked by Commit, so no offset of an unstored batch is ever committed.
+// through Batch.Commit: sarama's auto-commit sends only offsets marked by
+// Commit, so no offset of an unstored batch is ever committed.
 type Consumer struct {
 	opts    ConsumerOptions
 	group   sarama.ConsumerGroup
@@ -232,7 +241,9 @@ func NewConsumer(opts Options, copts ConsumerOptions, h Handler, reg prometheus.
 	default:
 		return nil, configError("kafkabus.consumer.initial.invalid", copts.Initial)
 	}
-	cfg.Consumer.Offsets.AutoCommit.Enable = false
+	// Auto-commit sends only the offsets that Batch.Commit marked.
+	cfg.Consumer.Offsets.AutoCommit.Enable = true
+	cfg.Consumer.Offsets.AutoCommit.Interval = copts.CommitInterval
 	cfg.Consumer.Return.Errors = true
 	cfg.Consumer.Group.Session.Timeout = copts.SessionTimeout
 	cfg.Consumer.Group.Heartbeat.Interval = copts.SessionTimeout / 3
@@ -326,6 +337,9 @@ func (g *groupHandler) ConsumeClaim(session sarama.ConsumerGroupSession, claim s
 		c.handler.Revoked(rctx, tp)
 		cancel()
 		cs.revoke()
+		// Send what Revoked committed now, before the next owner reads
+		// the group's offset.
+		session.Commit()
 		c.metrics.lag.Delete(labels)
 		log.Info("kafka partition revoked")
 	}()
