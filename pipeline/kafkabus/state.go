@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -45,6 +46,10 @@ func NewStateStore(opts Options) (*StateStore, error) {
 	cfg.Producer.Retry.Max = 5
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Return.Errors = true
+	// LoadState reads only records that exist already, so a fetch need
+	// not wait for new ones. The default 500 ms wait also delayed closing
+	// the partition reader by as much at each partition assignment.
+	cfg.Consumer.MaxWaitTime = 20 * time.Millisecond
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("kafka state store configuration: %w", err)
 	}
