@@ -151,6 +151,9 @@ func commands() []*command {
 		alertsAckCommand(),
 		alertsCloseCommand(),
 		searchCommand(),
+		usersAddCommand(),
+		usersPasswordCommand(),
+		usersListCommand(),
 		versionCommand(),
 	}
 }

@@ -107,5 +107,23 @@ func TestServerWithCLI(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "lỗi") {
 		t.Errorf("invalid KQL: exit %d, stderr %q; want a Vietnamese error", code, errOut)
 	}
+
+	// An account added while the server runs signs in at once, with its
+	// role's rights: an auditor reads alerts but cannot triage them.
+	t.Setenv("CANHGAC_USER_PASSWORD", "auditor-password-1")
+	if code, out, errOut := runCLI(t, "users", "add", "--data", dir+"/data", "--role", "auditor", "kiemtoan1"); code != 0 ||
+		strings.Contains(out, "auditor-password-1") {
+		t.Fatalf("users add: exit %d, stdout %q (must not echo the password), stderr %s", code, out, errOut)
+	}
+	t.Setenv("CANHGAC_PASSWORD", "auditor-password-1")
+	if code, out, errOut := runCLI(t, "login", "--server", srv.url, "--user", "kiemtoan1"); code != 0 {
+		t.Fatalf("login as the new auditor: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "alerts", "list", "--format", "json"); code != 0 {
+		t.Errorf("alerts list as auditor: exit %d: %s", code, errOut)
+	}
+	if code, _, _ := runCLI(t, "alerts", "ack", id); code == 0 {
+		t.Errorf("an auditor acknowledged alert %s", id)
+	}
 	srv.stop(t)
 }

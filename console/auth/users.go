@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -176,6 +178,18 @@ func (u *Users) Len() int {
 	u.mu.RLock()
 	defer u.mu.RUnlock()
 	return len(u.users)
+}
+
+// List returns every account, sorted by name.
+func (u *Users) List() []User {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	out := make([]User, 0, len(u.users))
+	for _, user := range u.users {
+		out = append(out, user)
+	}
+	slices.SortFunc(out, func(a, b User) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // Get returns the account named name.
