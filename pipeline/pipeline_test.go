@@ -371,11 +371,11 @@ func TestPipelineCommitsAfterBurstAndSilence(t *testing.T) {
 // writes the first takes longest, so writes complete out of order.
 type concurrentStore struct {
 	*memoryStore
-	mu      sync.Mutex
-	running int
-	most    int
-	count   int
-	started chan struct{}
+	mu         sync.Mutex
+	running    int
+	maxRunning int
+	count      int
+	started    chan struct{}
 }
 
 func (s *concurrentStore) WritesInFlight() int { return 3 }
@@ -383,7 +383,7 @@ func (s *concurrentStore) WritesInFlight() int { return 3 }
 func (s *concurrentStore) WriteBatch(ctx context.Context, w *Write) error {
 	s.mu.Lock()
 	s.running++
-	s.most = max(s.most, s.running)
+	s.maxRunning = max(s.maxRunning, s.running)
 	delay := time.Duration(3-s.count%3) * 30 * time.Millisecond
 	s.count++
 	s.mu.Unlock()
@@ -427,9 +427,10 @@ func TestPipelineConcurrentWritesCommitInOrder(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if store.most < 2 {
-		t.Errorf("at most %d writes ran at once, want overlapping writes", store.most)
+	if store.maxRunning < 2 {
+		t.Errorf("at most %d writes ran at once, want overlapping writes", store.maxRunning)
 	}
+
 	if len(store.events) != 24 {
 		t.Errorf("stored %d events, want 24", len(store.events))
 	}

@@ -53,6 +53,14 @@ func newPassword() (string, bool, error) {
 	return auth.RandomPassword(), true, nil
 }
 
+// printPassword shows a generated password once. A password from
+// CANHGAC_USER_PASSWORD (show false) is not echoed.
+func printPassword(c *cli, password string, show bool) {
+	if show {
+		fmt.Fprintln(c.stdout, i18n.T(c.lang, "cli.users.password_once", password))
+	}
+}
+
 func usersAddCommand() *command {
 	var f runFlags
 	var role string
@@ -88,9 +96,7 @@ func usersAddCommand() *command {
 				return fail("cli.users.add_failed", name, err)
 			}
 			fmt.Fprintln(c.stdout, i18n.T(c.lang, "cli.users.added", name, r.String(), users.Path()))
-			if show {
-				fmt.Fprintln(c.stdout, i18n.T(c.lang, "cli.users.password_once", password))
-			}
+			printPassword(c, password, show)
 			return nil
 		},
 	}
@@ -125,9 +131,7 @@ func usersPasswordCommand() *command {
 				return fail("cli.users.password_failed", name, err)
 			}
 			fmt.Fprintln(c.stdout, i18n.T(c.lang, "cli.users.password_set", name))
-			if show {
-				fmt.Fprintln(c.stdout, i18n.T(c.lang, "cli.users.password_once", password))
-			}
+			printPassword(c, password, show)
 			return nil
 		},
 	}

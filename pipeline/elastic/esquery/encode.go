@@ -24,9 +24,10 @@ import (
 // not safe for concurrent use; the zero value is ready to use.
 type Encoder struct {
 	entries []docEntry
-	// order is the sorted entries of the last event sorted, without
-	// values; skipped are that event's fields that Document overwrites,
-	// fields its number of fields, and shape its shapeOf.
+	// order is the sorted entries, without values, of the last event
+	// that was sorted. The other fields describe that event: skipped are
+	// its fields that Document overwrites, fields its number of fields and
+	// shape its shapeOf.
 	order   []docEntry
 	skipped []string
 	fields  int
@@ -41,7 +42,7 @@ type docEntry struct {
 	value any
 }
 
-// entryKind says where a leaf's value comes from.
+// entryKind is the source of a leaf's value.
 type entryKind uint8
 
 const (
@@ -178,6 +179,7 @@ func (enc *Encoder) collect(e *ecs.Event, shape uint8) ([]docEntry, bool) {
 	entries := enc.entries[:0]
 	defer func() { enc.entries = entries[:0] }()
 	enc.order, enc.skipped = enc.order[:0], enc.skipped[:0]
+
 	hasEvent := e.ID != "" || e.Seq != 0
 	for k, v := range e.Fields {
 		switch {
@@ -196,6 +198,7 @@ func (enc *Encoder) collect(e *ecs.Event, shape uint8) ([]docEntry, bool) {
 		}
 		entries = append(entries, docEntry{key: k, value: v})
 	}
+
 	extra := func(key string, kind entryKind) {
 		entries = append(entries, docEntry{key: key, kind: kind, value: leafValue(e, kind)})
 	}
